@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # stripe-mock: Stripe's own OpenAPI-driven mock of its API, the server Stripe's SDKs test against.
 #   stripe-mock.sh install | up | down | status     (idempotent like infra/kafka/broker.sh)
-# Settings (env): STRIPE_MOCK_PORT (12111).
+# Settings (env): STRIPE_MOCK_PORT (12111; HTTPS on the next port).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
@@ -28,7 +28,7 @@ up() {
   fi
   install
   mkdir -p "$STATE_DIR"
-  setsid "$STRIPE_MOCK_BIN" -http-addr "127.0.0.1:$STRIPE_MOCK_PORT" >>"$LOGFILE" 2>&1 </dev/null &
+  setsid "$STRIPE_MOCK_BIN" -http-addr "127.0.0.1:$STRIPE_MOCK_PORT" -https-addr "127.0.0.1:$((STRIPE_MOCK_PORT + 1))" >>"$LOGFILE" 2>&1 </dev/null &
   echo $! >"$PIDFILE"
   local deadline=$((SECONDS + 30))
   until ready 2>/dev/null; do
