@@ -19,9 +19,11 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv/.installed-* && touch "$stamp"
 fi
 
-if [ ! -x node_modules/.bin/buf ] || [ package-lock.json -nt node_modules/.bin/buf ]; then
-  log "installing buf (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error
+# No lock file: npm 11 writes one without other platforms' optional packages that `npm ci` then
+# rejects. package.json pins buf exactly, and buf pins its platform binaries exactly.
+if [ ! -x node_modules/.bin/buf ] || [ package.json -nt node_modules/.bin/buf ]; then
+  log "installing buf (npm)"
+  npm install --no-audit --no-fund --loglevel=error
   touch node_modules/.bin/buf
 fi
 

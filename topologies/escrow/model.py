@@ -1,0 +1,129 @@
+"""The escrow aggregate and its value types (DESIGN.md §4). Pure: no I/O, no Kafka, no protobuf.
+
+Enums carry the numbers of their protobuf twins (schemas/), so mapping is by value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import IntEnum
+
+
+class EscrowStatus(IntEnum):
+    AWAIT_FUNDS = 1
+    FUNDS_HELD = 2
+    DELIVERED = 3
+    DISPUTED = 4
+    RELEASED = 5
+    REFUNDED = 6
+    CANCELLED = 7
+
+
+TERMINAL = frozenset({EscrowStatus.RELEASED, EscrowStatus.REFUNDED, EscrowStatus.CANCELLED})
+
+
+class Rail(IntEnum):
+    STRIPE = 1
+    USDC_BASE = 2
+
+
+class KycTier(IntEnum):
+    UNSPECIFIED = 0
+    TIER_0 = 1
+    TIER_1 = 2
+    TIER_2 = 3
+
+
+class Role(IntEnum):
+    UNSPECIFIED = 0
+    USER = 1
+    ADMIN = 2
+    SYSTEM = 3
+
+
+class DisputeResolution(IntEnum):
+    UNSPECIFIED = 0
+    FAVOR_SELLER = 1
+    FAVOR_BUYER = 2
+
+
+# Seeds, "Routing Logic": amount <= $10,000.00 -> Stripe, above -> USDC on Base.
+STRIPE_MAX_CENTS = 1_000_000
+CURRENCY = "USD"
+MIN_KYC_TIER = KycTier.TIER_1
+# Seeds, sprint task 4.15: unfunded escrows are cancelled after 72 h, deliveries auto-released
+# after 7 days (by the scheduler, as the system actor).
+FUNDING_TIMEOUT = timedelta(hours=72)
+AUTO_RELEASE_AFTER = timedelta(days=7)
+# Failed payment attempts after which an unfunded escrow is cancelled.
+MAX_PAYMENT_FAILURES = 3
+# Failed transfers/refunds after which operators are alerted (the escrow stays as it is).
+MAX_PAYOUT_FAILURES = 3
+# How many applied command/event ids an escrow remembers for idempotency. Clients retry within
+# seconds to minutes; 64 ids is far more than one escrow's lifetime of commands.
+PROCESSED_IDS_KEPT = 64
+
+
+@dataclass(frozen=True)
+class Money:
+    """An amount in minor units (cents) of an ISO 4217 currency."""
+
+    amount_cents: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: str
+    role: Role
+
+
+SYSTEM = Actor("escrow-topology", Role.SYSTEM)
+
+
+def route(amount: Money) -> Rail:
+    return Rail.STRIPE if amount.amount_cents <= STRIPE_MAX_CENTS else Rail.USDC_BASE
+
+
+@dataclass(frozen=True)
+class Escrow:
+    """One escrow as the escrow topology's state store holds it (schemas: escrow.v1.EscrowState)."""
+
+    escrow_id: str
+    contract_id: str
+    status: EscrowStatus
+    buyer_id: str
+    seller_id: str
+    amount: Money
+    rail: Rail
+    seller_stripe_account_id: str
+    seller_wallet_address: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    provider_payment_id: str = ""
+    # The outstanding TransferToSeller / InitiateRefund command id; at most one is set.
+    pending_transfer_command_id: str = ""
+    pending_refund_command_id: str = ""
+    payment_failures: int = 0
+    transfer_failures: int = 0
+    refund_failures: int = 0
+    delivered_at: datetime | None = None
+    processed_ids: tuple[str, ...] = ()
+
+    @property
+    def payout_pending(self) -> bool:
+        return bool(self.pending_transfer_command_id or self.pending_refund_command_id)
+
+    def role_of(self, actor: Actor) -> str:
+        """"buyer", "seller", "admin", "system" or "stranger"."""
+        if actor.role is Role.ADMIN:
+            return "admin"
+        if actor.role is Role.SYSTEM:
+            return "system"
+        if actor.user_id == self.buyer_id:
+            return "buyer"
+        if actor.user_id == self.seller_id:
+            return "seller"
+        return "stranger"
