@@ -117,7 +117,7 @@ class Escrow:
         return bool(self.pending_transfer_command_id or self.pending_refund_command_id)
 
     def role_of(self, actor: Actor) -> str:
-        """"buyer", "seller", "admin", "system" or "stranger"."""
+        """ "buyer", "seller", "admin", "system" or "stranger"."""
         if actor.role is Role.ADMIN:
             return "admin"
         if actor.role is Role.SYSTEM:

@@ -27,7 +27,7 @@ from schemas.escrow.v1 import types_pb2 as escrow_dot_v1_dot_types__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15\x65scrow/v1/state.proto\x12\tescrow.v1\x1a\x15\x63ommon/v1/types.proto\x1a\x15\x65scrow/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc0\x04\n\x0b\x45scrowState\x12\x11\n\tescrow_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ontract_id\x18\x02 \x01(\t\x12\'\n\x06status\x18\x03 \x01(\x0e\x32\x17.escrow.v1.EscrowStatus\x12\x10\n\x08\x62uyer_id\x18\x04 \x01(\t\x12\x11\n\tseller_id\x18\x05 \x01(\t\x12 \n\x06\x61mount\x18\x06 \x01(\x0b\x32\x10.common.v1.Money\x12\x1d\n\x04rail\x18\x07 \x01(\x0e\x32\x0f.common.v1.Rail\x12 \n\x18seller_stripe_account_id\x18\x08 \x01(\t\x12\x1d\n\x15seller_wallet_address\x18\t \x01(\t\x12\x0f\n\x07version\x18\n \x01(\x03\x12\x1b\n\x13provider_payment_id\x18\x0b \x01(\t\x12#\n\x1bpending_transfer_command_id\x18\x0c \x01(\t\x12!\n\x19pending_refund_command_id\x18\r \x01(\t\x12\x18\n\x10payment_failures\x18\x0e \x01(\x05\x12\x19\n\x11transfer_failures\x18\x0f \x01(\x05\x12\x17\n\x0frefund_failures\x18\x10 \x01(\x05\x12.\n\ncreated_at\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rprocessed_ids\x18\x13 \x03(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15\x65scrow/v1/state.proto\x12\tescrow.v1\x1a\x15\x63ommon/v1/types.proto\x1a\x15\x65scrow/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf2\x04\n\x0b\x45scrowState\x12\x11\n\tescrow_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ontract_id\x18\x02 \x01(\t\x12\'\n\x06status\x18\x03 \x01(\x0e\x32\x17.escrow.v1.EscrowStatus\x12\x10\n\x08\x62uyer_id\x18\x04 \x01(\t\x12\x11\n\tseller_id\x18\x05 \x01(\t\x12 \n\x06\x61mount\x18\x06 \x01(\x0b\x32\x10.common.v1.Money\x12\x1d\n\x04rail\x18\x07 \x01(\x0e\x32\x0f.common.v1.Rail\x12 \n\x18seller_stripe_account_id\x18\x08 \x01(\t\x12\x1d\n\x15seller_wallet_address\x18\t \x01(\t\x12\x0f\n\x07version\x18\n \x01(\x03\x12\x1b\n\x13provider_payment_id\x18\x0b \x01(\t\x12#\n\x1bpending_transfer_command_id\x18\x0c \x01(\t\x12!\n\x19pending_refund_command_id\x18\r \x01(\t\x12\x18\n\x10payment_failures\x18\x0e \x01(\x05\x12\x19\n\x11transfer_failures\x18\x0f \x01(\x05\x12\x17\n\x0frefund_failures\x18\x10 \x01(\x05\x12.\n\ncreated_at\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rprocessed_ids\x18\x13 \x03(\t\x12\x30\n\x0c\x64\x65livered_at\x18\x14 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,5 +35,5 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'schemas.escrow.v1.state_pb2
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_ESCROWSTATE']._serialized_start=116
-  _globals['_ESCROWSTATE']._serialized_end=692
+  _globals['_ESCROWSTATE']._serialized_end=742
 # @@protoc_insertion_point(module_scope)

@@ -48,6 +48,7 @@ class EscrowState(_message.Message):
     CREATED_AT_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
     PROCESSED_IDS_FIELD_NUMBER: _builtins.int
+    DELIVERED_AT_FIELD_NUMBER: _builtins.int
     escrow_id: _builtins.str
     contract_id: _builtins.str
     status: _types_pb2.EscrowStatus.ValueType
@@ -77,6 +78,8 @@ class EscrowState(_message.Message):
         the idempotency record.
         """
 
+    @_builtins.property
+    def delivered_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
@@ -99,10 +102,11 @@ class EscrowState(_message.Message):
         created_at: _timestamp_pb2.Timestamp | None = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
         processed_ids: _abc.Iterable[_builtins.str] | None = ...,
+        delivered_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "created_at", b"created_at", "updated_at", b"updated_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "created_at", b"created_at", "delivered_at", b"delivered_at", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "buyer_id", b"buyer_id", "contract_id", b"contract_id", "created_at", b"created_at", "escrow_id", b"escrow_id", "payment_failures", b"payment_failures", "pending_refund_command_id", b"pending_refund_command_id", "pending_transfer_command_id", b"pending_transfer_command_id", "processed_ids", b"processed_ids", "provider_payment_id", b"provider_payment_id", "rail", b"rail", "refund_failures", b"refund_failures", "seller_id", b"seller_id", "seller_stripe_account_id", b"seller_stripe_account_id", "seller_wallet_address", b"seller_wallet_address", "status", b"status", "transfer_failures", b"transfer_failures", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "buyer_id", b"buyer_id", "contract_id", b"contract_id", "created_at", b"created_at", "delivered_at", b"delivered_at", "escrow_id", b"escrow_id", "payment_failures", b"payment_failures", "pending_refund_command_id", b"pending_refund_command_id", "pending_transfer_command_id", b"pending_transfer_command_id", "processed_ids", b"processed_ids", "provider_payment_id", b"provider_payment_id", "rail", b"rail", "refund_failures", b"refund_failures", "seller_id", b"seller_id", "seller_stripe_account_id", b"seller_stripe_account_id", "seller_wallet_address", b"seller_wallet_address", "status", b"status", "transfer_failures", b"transfer_failures", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

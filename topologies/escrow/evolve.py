@@ -1,0 +1,152 @@
+"""``evolve(state, event) -> Escrow``: how each escrow event changes the escrow (DESIGN.md §4).
+
+Pure and total over ``EscrowEvent``. ``decide`` computes the new state by folding the events it
+emits through ``evolve``, so replaying ``escrow.events.v1`` rebuilds the stored state exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from functools import reduce, singledispatch
+
+from topologies.escrow.messages import (
+    EscrowAwaitFunds,
+    EscrowCancelled,
+    EscrowCommandRejected,
+    EscrowCreated,
+    EscrowDelivered,
+    EscrowDisputed,
+    EscrowEvent,
+    EscrowFundsHeld,
+    EscrowPaymentFailed,
+    EscrowPaymentIntentRecorded,
+    EscrowRefunded,
+    EscrowRefundFailed,
+    EscrowRefundRequested,
+    EscrowReleased,
+    EscrowTransferFailed,
+    EscrowTransferRequested,
+    EventMeta,
+)
+from topologies.escrow.model import PROCESSED_IDS_KEPT, Escrow, EscrowStatus
+
+
+def fold(events: Iterable[EscrowEvent], start: Escrow | None = None) -> Escrow | None:
+    """The escrow after applying ``events`` in order to ``start`` (None: not created yet)."""
+    return reduce(evolve, events, start)
+
+
+def evolve(state: Escrow | None, event: EscrowEvent) -> Escrow:
+    """:raises ValueError: an event other than EscrowCreated for an escrow that does not exist."""
+    if isinstance(event, EscrowCreated):
+        return _created(event)
+    if state is None:
+        raise ValueError(f"{type(event).__name__} before EscrowCreated for {event.meta.escrow_id}")
+    if isinstance(event, EscrowCommandRejected):
+        # Changes nothing but the idempotency record: a retried refused command stays refused.
+        return replace(state, processed_ids=_remember(state, event.command_id))
+    return _applied(_apply(event, state), event.meta)
+
+
+def _applied(state: Escrow, meta: EventMeta) -> Escrow:
+    return replace(
+        state,
+        version=meta.version,
+        updated_at=meta.occurred_at,
+        processed_ids=_remember(state, meta.causation_id),
+    )
+
+
+def _remember(state: Escrow, message_id: str) -> tuple[str, ...]:
+    if message_id in state.processed_ids:
+        return state.processed_ids
+    return (*state.processed_ids, message_id)[-PROCESSED_IDS_KEPT:]
+
+
+def _created(event: EscrowCreated) -> Escrow:
+    return Escrow(
+        escrow_id=event.meta.escrow_id,
+        contract_id=event.contract_id,
+        status=EscrowStatus.AWAIT_FUNDS,
+        buyer_id=event.buyer_id,
+        seller_id=event.seller_id,
+        amount=event.amount,
+        rail=event.rail,
+        seller_stripe_account_id=event.seller_stripe_account_id,
+        seller_wallet_address=event.seller_wallet_address,
+        version=event.meta.version,
+        created_at=event.meta.occurred_at,
+        updated_at=event.meta.occurred_at,
+        processed_ids=(event.meta.causation_id,),
+    )
+
+
+@singledispatch
+def _apply(event: EscrowEvent, state: Escrow) -> Escrow:
+    raise TypeError(f"no evolve rule for {type(event).__name__}")
+
+
+@_apply.register
+def _(event: EscrowAwaitFunds, state: Escrow) -> Escrow:
+    return replace(state, status=EscrowStatus.AWAIT_FUNDS)
+
+
+@_apply.register
+def _(event: EscrowPaymentIntentRecorded, state: Escrow) -> Escrow:
+    return replace(state, provider_payment_id=event.provider_payment_id)
+
+
+@_apply.register
+def _(event: EscrowPaymentFailed, state: Escrow) -> Escrow:
+    return replace(state, payment_failures=event.attempts)
+
+
+@_apply.register
+def _(event: EscrowFundsHeld, state: Escrow) -> Escrow:
+    return replace(state, status=EscrowStatus.FUNDS_HELD)
+
+
+@_apply.register
+def _(event: EscrowDelivered, state: Escrow) -> Escrow:
+    return replace(state, status=EscrowStatus.DELIVERED, delivered_at=event.meta.occurred_at)
+
+
+@_apply.register
+def _(event: EscrowDisputed, state: Escrow) -> Escrow:
+    return replace(state, status=EscrowStatus.DISPUTED)
+
+
+@_apply.register
+def _(event: EscrowTransferRequested, state: Escrow) -> Escrow:
+    return replace(state, pending_transfer_command_id=event.payment_command_id)
+
+
+@_apply.register
+def _(event: EscrowTransferFailed, state: Escrow) -> Escrow:
+    return replace(state, pending_transfer_command_id="", transfer_failures=event.attempts)
+
+
+@_apply.register
+def _(event: EscrowReleased, state: Escrow) -> Escrow:
+    return replace(state, status=EscrowStatus.RELEASED, pending_transfer_command_id="")
+
+
+@_apply.register
+def _(event: EscrowRefundRequested, state: Escrow) -> Escrow:
+    return replace(state, pending_refund_command_id=event.payment_command_id)
+
+
+@_apply.register
+def _(event: EscrowRefundFailed, state: Escrow) -> Escrow:
+    return replace(state, pending_refund_command_id="", refund_failures=event.attempts)
+
+
+@_apply.register
+def _(event: EscrowRefunded, state: Escrow) -> Escrow:
+    return replace(state, status=EscrowStatus.REFUNDED, pending_refund_command_id="")
+
+
+@_apply.register
+def _(event: EscrowCancelled, state: Escrow) -> Escrow:
+    return replace(state, status=EscrowStatus.CANCELLED)

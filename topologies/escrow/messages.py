@@ -1,0 +1,340 @@
+"""Domain commands and events: frozen dataclasses named and shaped like their protobuf twins
+(schemas/escrow/v1, schemas/payments/v1), field for field, so one generic mapper converts them.
+
+Commands are imperative (``MarkDelivered``), events past tense (``EscrowDelivered``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from topologies.escrow.model import Actor, DisputeResolution, KycTier, Money, Rail
+
+
+@dataclass(frozen=True)
+class CommandMeta:
+    command_id: str
+    escrow_id: str
+    actor: Actor
+    issued_at: datetime
+    expected_version: int | None = None
+    correlation_id: str = ""
+
+
+@dataclass(frozen=True)
+class EventMeta:
+    event_id: str
+    escrow_id: str
+    occurred_at: datetime
+    version: int
+    causation_id: str
+    correlation_id: str = ""
+
+
+# --- escrow.commands.v1 ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreateEscrow:
+    meta: CommandMeta
+    contract_id: str
+    buyer_id: str
+    seller_id: str
+    amount: Money
+    buyer_kyc_tier: KycTier
+    seller_kyc_tier: KycTier
+    seller_stripe_account_id: str = ""
+    seller_wallet_address: str = ""
+
+
+@dataclass(frozen=True)
+class MarkDelivered:
+    meta: CommandMeta
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ReleaseFunds:
+    meta: CommandMeta
+
+
+@dataclass(frozen=True)
+class CancelEscrow:
+    meta: CommandMeta
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class RaiseDispute:
+    meta: CommandMeta
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ResolveDispute:
+    meta: CommandMeta
+    resolution: DisputeResolution
+    note: str = ""
+
+
+EscrowCommand = (
+    CreateEscrow | MarkDelivered | ReleaseFunds | CancelEscrow | RaiseDispute | ResolveDispute
+)
+
+# --- payments.commands.v1 (emitted by the escrow topology) ----------------------------------
+
+
+@dataclass(frozen=True)
+class CreatePaymentIntent:
+    meta: CommandMeta
+    amount: Money
+    rail: Rail
+    buyer_id: str
+    seller_id: str
+    contract_id: str
+
+
+@dataclass(frozen=True)
+class TransferToSeller:
+    meta: CommandMeta
+    amount: Money
+    rail: Rail
+    provider_payment_id: str
+    seller_stripe_account_id: str
+    seller_wallet_address: str
+
+
+@dataclass(frozen=True)
+class InitiateRefund:
+    meta: CommandMeta
+    amount: Money
+    rail: Rail
+    provider_payment_id: str
+    reason: str
+
+
+PaymentCommand = CreatePaymentIntent | TransferToSeller | InitiateRefund
+
+# --- payments.events.v1 (consumed by the escrow topology) -----------------------------------
+
+
+@dataclass(frozen=True)
+class PaymentIntentCreated:
+    meta: EventMeta
+    rail: Rail
+    provider_payment_id: str
+    amount: Money
+    client_secret: str = ""
+    deposit_address: str = ""
+
+
+@dataclass(frozen=True)
+class PaymentSucceeded:
+    meta: EventMeta
+    provider_payment_id: str
+    amount: Money
+    payer_wallet_address: str = ""
+    risk_score: int = 0
+
+
+@dataclass(frozen=True)
+class PaymentFailed:
+    meta: EventMeta
+    provider_payment_id: str
+    failure_code: str
+    failure_message: str = ""
+
+
+@dataclass(frozen=True)
+class PaymentHeldForReview:
+    meta: EventMeta
+    provider_payment_id: str
+    amount: Money
+    payer_wallet_address: str
+    risk_score: int
+
+
+@dataclass(frozen=True)
+class TransferSucceeded:
+    meta: EventMeta
+    transfer_id: str
+    amount: Money
+
+
+@dataclass(frozen=True)
+class TransferFailed:
+    meta: EventMeta
+    failure_code: str
+    failure_message: str = ""
+
+
+@dataclass(frozen=True)
+class RefundSucceeded:
+    meta: EventMeta
+    refund_id: str
+    amount: Money
+
+
+@dataclass(frozen=True)
+class RefundFailed:
+    meta: EventMeta
+    failure_code: str
+    failure_message: str = ""
+
+
+PaymentEvent = (
+    PaymentIntentCreated
+    | PaymentSucceeded
+    | PaymentFailed
+    | PaymentHeldForReview
+    | TransferSucceeded
+    | TransferFailed
+    | RefundSucceeded
+    | RefundFailed
+)
+
+# --- escrow.events.v1 -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EscrowCreated:
+    meta: EventMeta
+    contract_id: str
+    buyer_id: str
+    seller_id: str
+    amount: Money
+    rail: Rail
+    seller_stripe_account_id: str
+    seller_wallet_address: str
+    created_by: Actor
+
+
+@dataclass(frozen=True)
+class EscrowAwaitFunds:
+    meta: EventMeta
+    amount: Money
+    rail: Rail
+
+
+@dataclass(frozen=True)
+class EscrowPaymentIntentRecorded:
+    meta: EventMeta
+    provider_payment_id: str
+
+
+@dataclass(frozen=True)
+class EscrowPaymentFailed:
+    meta: EventMeta
+    provider_payment_id: str
+    failure_code: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class EscrowFundsHeld:
+    meta: EventMeta
+    provider_payment_id: str
+    amount: Money
+
+
+@dataclass(frozen=True)
+class EscrowDelivered:
+    meta: EventMeta
+    delivered_by: Actor
+    note: str
+
+
+@dataclass(frozen=True)
+class EscrowTransferRequested:
+    meta: EventMeta
+    payment_command_id: str
+    amount: Money
+    requested_by: Actor
+    resolution: DisputeResolution = DisputeResolution.UNSPECIFIED
+
+
+@dataclass(frozen=True)
+class EscrowTransferFailed:
+    meta: EventMeta
+    payment_command_id: str
+    failure_code: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class EscrowReleased:
+    meta: EventMeta
+    transfer_id: str
+    amount: Money
+
+
+@dataclass(frozen=True)
+class EscrowRefundRequested:
+    meta: EventMeta
+    payment_command_id: str
+    amount: Money
+    requested_by: Actor
+    reason: str
+    resolution: DisputeResolution = DisputeResolution.UNSPECIFIED
+
+
+@dataclass(frozen=True)
+class EscrowRefundFailed:
+    meta: EventMeta
+    payment_command_id: str
+    failure_code: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class EscrowRefunded:
+    meta: EventMeta
+    refund_id: str
+    amount: Money
+
+
+@dataclass(frozen=True)
+class EscrowCancelled:
+    meta: EventMeta
+    cancelled_by: Actor
+    reason: str
+
+
+@dataclass(frozen=True)
+class EscrowDisputed:
+    meta: EventMeta
+    raised_by: Actor
+    reason: str
+
+
+@dataclass(frozen=True)
+class EscrowCommandRejected:
+    meta: EventMeta
+    command_id: str
+    command_type: str
+    reason: str
+    detail: str
+    actor: Actor
+
+
+EscrowEvent = (
+    EscrowCreated
+    | EscrowAwaitFunds
+    | EscrowPaymentIntentRecorded
+    | EscrowPaymentFailed
+    | EscrowFundsHeld
+    | EscrowDelivered
+    | EscrowTransferRequested
+    | EscrowTransferFailed
+    | EscrowReleased
+    | EscrowRefundRequested
+    | EscrowRefundFailed
+    | EscrowRefunded
+    | EscrowCancelled
+    | EscrowDisputed
+    | EscrowCommandRejected
+)
+
+# What the escrow topology consumes.
+Message = EscrowCommand | PaymentEvent
