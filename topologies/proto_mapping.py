@@ -17,7 +17,6 @@ import typing
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import IntEnum
-from functools import cache
 from typing import Any, TypeVar, cast
 
 from google.protobuf.message import Message
@@ -49,24 +48,22 @@ class EnvelopeMapper:
                 f"{envelope.__name__}: variants {variants} != classes {set(self._classes)}"
             )
 
-    def to_domain(self, message: Message) -> Any:
+    def to_domain(self, message: Any) -> Any:
         """:raises KeyError: the envelope holds no variant (decoders refuse those earlier)."""
         variant = message.WhichOneof(self._oneof)
         if variant is None:
             raise KeyError(f"{self.envelope.__name__} without a variant")
         cls = self._classes[variant]
         meta_type = _hints(cls)["meta"]
-        return from_proto(
-            getattr(message, variant), cls, meta=from_proto(getattr(message, "meta"), meta_type)
-        )
+        return from_proto(getattr(message, variant), cls, meta=from_proto(message.meta, meta_type))
 
     def to_proto(self, value: Any) -> Message:
-        envelope = self.envelope()
-        fill(getattr(envelope, "meta"), value.meta)
+        envelope: Any = self.envelope()  # generated class: .meta exists on every envelope
+        fill(envelope.meta, value.meta)
         body = getattr(envelope, variant_name(type(value)))
         body.SetInParent()
         fill(body, value, skip=("meta",))
-        return envelope
+        return cast(Message, envelope)
 
 
 def from_proto(message: Message, cls: type[T], **given: Any) -> T:
@@ -85,10 +82,15 @@ def fill(message: Message, value: Any, skip: tuple[str, ...] = ()) -> None:
             _write(message, name, hint, getattr(value, name))
 
 
-@cache
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
 def _hints(cls: type) -> dict[str, Any]:
-    hints = typing.get_type_hints(cls)
-    return {field.name: hints[field.name] for field in dataclasses.fields(cls)}
+    """The resolved type of each dataclass field of ``cls`` (resolved once per class)."""
+    if cls not in _HINTS:
+        hints = typing.get_type_hints(cls)
+        _HINTS[cls] = {field.name: hints[field.name] for field in dataclasses.fields(cls)}
+    return _HINTS[cls]
 
 
 def _optional(hint: Any) -> Any | None:
