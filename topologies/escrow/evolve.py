@@ -37,15 +37,15 @@ def fold(events: Iterable[EscrowEvent], start: Escrow | None = None) -> Escrow |
     return reduce(evolve, events, start)
 
 
-def evolve(state: Escrow | None, event: EscrowEvent) -> Escrow:
-    """:raises ValueError: an event other than EscrowCreated for an escrow that does not exist."""
+def evolve(state: Escrow | None, event: EscrowEvent) -> Escrow | None:
+    """:raises ValueError: an applied event other than EscrowCreated before the escrow exists."""
     if isinstance(event, EscrowCreated):
         return _created(event)
-    if state is None:
-        raise ValueError(f"{type(event).__name__} before EscrowCreated for {event.meta.escrow_id}")
     if isinstance(event, EscrowCommandRejected):
         # Changes nothing but the idempotency record: a retried refused command stays refused.
-        return replace(state, processed_ids=_remember(state, event.command_id))
+        return state and replace(state, processed_ids=_remember(state, event.command_id))
+    if state is None:
+        raise ValueError(f"{type(event).__name__} before EscrowCreated for {event.meta.escrow_id}")
     return _applied(_apply(event, state), event.meta)
 
 

@@ -1,0 +1,467 @@
+"""The transition table of DESIGN.md §4, row by row, and its refusals."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from tests.builders import (
+    ADMIN,
+    AMOUNT,
+    BUYER,
+    NOW,
+    PAYMENT_ID,
+    SCHEDULER,
+    SELLER,
+    STRANGER,
+    command_meta,
+    create_escrow,
+    escrow_in,
+    payment_intent_created,
+    payment_meta,
+    payment_succeeded,
+)
+from topologies.escrow.decide import Decision, Reason, decide, derive_id
+from topologies.escrow.messages import (
+    CancelEscrow,
+    CreatePaymentIntent,
+    EscrowCancelled,
+    EscrowCommandRejected,
+    EscrowDelivered,
+    EscrowDisputed,
+    EscrowFundsHeld,
+    EscrowPaymentFailed,
+    EscrowRefunded,
+    EscrowRefundFailed,
+    EscrowRefundRequested,
+    EscrowReleased,
+    EscrowTransferFailed,
+    EscrowTransferRequested,
+    InitiateRefund,
+    MarkDelivered,
+    PaymentFailed,
+    PaymentHeldForReview,
+    RaiseDispute,
+    RefundFailed,
+    RefundSucceeded,
+    ReleaseFunds,
+    ResolveDispute,
+    TransferFailed,
+    TransferSucceeded,
+    TransferToSeller,
+)
+from topologies.escrow.model import (
+    AUTO_RELEASE_AFTER,
+    FUNDING_TIMEOUT,
+    MAX_PAYMENT_FAILURES,
+    Actor,
+    DisputeResolution,
+    Escrow,
+    EscrowStatus,
+    KycTier,
+    Money,
+    Rail,
+)
+
+S = EscrowStatus
+
+
+def event_types(decision: Decision) -> list[str]:
+    return [type(e).__name__ for e in decision.events]
+
+
+def assert_rejected(decision: Decision, before: Escrow | None, reason: Reason) -> None:
+    assert decision.rejection is not None and decision.rejection.reason is reason
+    [rejected] = decision.events
+    assert isinstance(rejected, EscrowCommandRejected) and rejected.reason == reason.value
+    assert decision.payment_commands == ()
+    if before is not None:  # nothing changed but the idempotency record
+        assert decision.state == replace(before, processed_ids=decision.state.processed_ids)  # type: ignore[union-attr]
+
+
+class TestCreateEscrow:
+    def test_creates_an_escrow_awaiting_funds_and_requests_a_payment_intent(self) -> None:
+        command = create_escrow("esc-new")
+
+        decision = decide(None, command, NOW)
+
+        assert event_types(decision) == ["EscrowCreated", "EscrowAwaitFunds"]
+        assert [e.meta.version for e in decision.events] == [1, 2]
+        assert decision.state is not None and decision.state.status is S.AWAIT_FUNDS
+        assert decision.state.version == 2
+        [intent] = decision.payment_commands
+        assert isinstance(intent, CreatePaymentIntent)
+        assert (intent.amount, intent.rail) == (AMOUNT, Rail.STRIPE)
+
+    @pytest.mark.parametrize(
+        ("cents", "rail"),
+        [(1, Rail.STRIPE), (1_000_000, Rail.STRIPE), (1_000_001, Rail.USDC_BASE)],
+    )
+    def test_routes_up_to_ten_thousand_dollars_to_stripe_and_above_to_usdc(
+        self, cents: int, rail: Rail
+    ) -> None:
+        decision = decide(None, create_escrow(amount=Money(cents, "USD")), NOW)
+
+        assert decision.state is not None and decision.state.rail is rail
+
+    @pytest.mark.parametrize(
+        ("fields", "reason"),
+        [
+            ({"seller_id": "buyer-1"}, Reason.SAME_PARTIES),
+            ({"amount": Money(0, "USD")}, Reason.INVALID_AMOUNT),
+            ({"amount": Money(-5, "USD")}, Reason.INVALID_AMOUNT),
+            ({"amount": Money(500, "EUR")}, Reason.UNSUPPORTED_CURRENCY),
+            ({"buyer_kyc_tier": KycTier.TIER_0}, Reason.KYC_TIER_TOO_LOW),
+            ({"seller_kyc_tier": KycTier.UNSPECIFIED}, Reason.KYC_TIER_TOO_LOW),
+            ({"seller_stripe_account_id": ""}, Reason.MISSING_PAYOUT_ACCOUNT),
+            (
+                {"amount": Money(2_000_000, "USD"), "seller_wallet_address": ""},
+                Reason.MISSING_PAYOUT_ACCOUNT,
+            ),
+            ({"actor": BUYER}, Reason.NOT_AUTHORIZED),
+        ],
+    )
+    def test_refuses_an_invalid_escrow(self, fields: dict[str, object], reason: Reason) -> None:
+        decision = decide(None, create_escrow(**fields), NOW)  # type: ignore[arg-type]
+
+        assert_rejected(decision, None, reason)
+        assert decision.state is None
+
+    def test_refuses_an_escrow_id_that_exists(self) -> None:
+        state = escrow_in(S.AWAIT_FUNDS)
+
+        assert_rejected(decide(state, create_escrow(), NOW), state, Reason.ALREADY_EXISTS)
+
+    def test_a_duplicate_create_emits_nothing(self) -> None:
+        command = create_escrow()
+        state = decide(None, command, NOW).state
+
+        assert decide(state, command, NOW) == Decision(state)
+
+
+class TestAwaitFunds:
+    def test_records_the_payment_intent(self) -> None:
+        state = decide(None, create_escrow(), NOW).state
+
+        decision = decide(state, payment_intent_created(), NOW)
+
+        assert event_types(decision) == ["EscrowPaymentIntentRecorded"]
+        assert decision.state is not None and decision.state.provider_payment_id == PAYMENT_ID
+
+    def test_payment_succeeded_holds_the_funds(self) -> None:
+        decision = decide(escrow_in(S.AWAIT_FUNDS), payment_succeeded(), NOW)
+
+        [held] = decision.events
+        assert isinstance(held, EscrowFundsHeld) and held.amount == AMOUNT
+        assert decision.state is not None and decision.state.status is S.FUNDS_HELD
+
+    @pytest.mark.parametrize(
+        "event",
+        [
+            payment_succeeded(amount=Money(1, "USD")),
+            payment_succeeded(amount=Money(500_000, "EUR")),
+            payment_succeeded(payment_id="pi_other"),
+        ],
+    )
+    def test_refuses_a_payment_that_does_not_match(self, event: object) -> None:
+        state = escrow_in(S.AWAIT_FUNDS)
+
+        assert_rejected(decide(state, event, NOW), state, Reason.PAYMENT_MISMATCH)  # type: ignore[arg-type]
+
+    def test_a_failed_payment_is_counted(self) -> None:
+        decision = decide(
+            escrow_in(S.AWAIT_FUNDS),
+            PaymentFailed(payment_meta(), PAYMENT_ID, "card_declined"),
+            NOW,
+        )
+
+        [failed] = decision.events
+        assert isinstance(failed, EscrowPaymentFailed) and failed.attempts == 1
+        assert decision.state is not None and decision.state.status is S.AWAIT_FUNDS
+
+    def test_the_last_allowed_payment_failure_cancels_the_escrow(self) -> None:
+        state: Escrow | None = escrow_in(S.AWAIT_FUNDS)
+        for _ in range(MAX_PAYMENT_FAILURES):
+            decision = decide(
+                state, PaymentFailed(payment_meta(), PAYMENT_ID, "card_declined"), NOW
+            )
+            state = decision.state
+
+        assert event_types(decision) == ["EscrowPaymentFailed", "EscrowCancelled"]
+        assert state is not None and state.status is S.CANCELLED
+
+    @pytest.mark.parametrize("actor", [BUYER, SELLER, ADMIN])
+    def test_a_party_or_admin_cancels(self, actor: Actor) -> None:
+        decision = decide(
+            escrow_in(S.AWAIT_FUNDS), CancelEscrow(command_meta(actor=actor), "x"), NOW
+        )
+
+        assert isinstance(decision.events[0], EscrowCancelled)
+        assert decision.state is not None and decision.state.status is S.CANCELLED
+
+    def test_the_system_cancels_after_72_hours(self) -> None:
+        state = escrow_in(S.AWAIT_FUNDS)
+        command = CancelEscrow(command_meta(actor=SCHEDULER), "funding timed out")
+
+        assert_rejected(
+            decide(state, command, NOW + FUNDING_TIMEOUT - timedelta(seconds=1)),
+            state,
+            Reason.TIMEOUT_NOT_REACHED,
+        )
+        decision = decide(state, command, NOW + FUNDING_TIMEOUT)
+        assert decision.state is not None and decision.state.status is S.CANCELLED
+
+    def test_a_payment_held_for_review_changes_nothing(self) -> None:
+        state = escrow_in(S.AWAIT_FUNDS)
+        event = PaymentHeldForReview(payment_meta(), PAYMENT_ID, AMOUNT, "0xabc", 65)
+
+        assert decide(state, event, NOW) == Decision(state)
+
+
+class TestFundsHeld:
+    def test_the_seller_marks_delivered(self) -> None:
+        decision = decide(escrow_in(S.FUNDS_HELD), MarkDelivered(command_meta(actor=SELLER)), NOW)
+
+        [delivered] = decision.events
+        assert isinstance(delivered, EscrowDelivered) and delivered.delivered_by == SELLER
+        assert decision.state is not None and decision.state.status is S.DELIVERED
+        assert decision.state.delivered_at == NOW
+
+    @pytest.mark.parametrize("actor", [BUYER, SELLER])
+    def test_a_party_raises_a_dispute(self, actor: Actor) -> None:
+        decision = decide(
+            escrow_in(S.FUNDS_HELD), RaiseDispute(command_meta(actor=actor), "late"), NOW
+        )
+
+        assert isinstance(decision.events[0], EscrowDisputed)
+        assert decision.state is not None and decision.state.status is S.DISPUTED
+
+    @pytest.mark.parametrize("actor", [SELLER, ADMIN])
+    def test_cancelling_a_funded_escrow_refunds_the_buyer(self, actor: Actor) -> None:
+        decision = decide(
+            escrow_in(S.FUNDS_HELD), CancelEscrow(command_meta(actor=actor), "out of stock"), NOW
+        )
+
+        [requested] = decision.events
+        [refund] = decision.payment_commands
+        assert isinstance(requested, EscrowRefundRequested) and isinstance(refund, InitiateRefund)
+        assert requested.payment_command_id == refund.meta.command_id
+        assert (refund.amount, refund.provider_payment_id) == (AMOUNT, PAYMENT_ID)
+        assert decision.state is not None and decision.state.status is S.FUNDS_HELD
+        assert decision.state.pending_refund_command_id == refund.meta.command_id
+
+    def test_the_buyer_cannot_cancel_a_funded_escrow(self) -> None:
+        state = escrow_in(S.FUNDS_HELD)
+
+        decision = decide(state, CancelEscrow(command_meta(actor=BUYER), "changed mind"), NOW)
+
+        assert_rejected(decision, state, Reason.NOT_SELLER_OR_ADMIN)
+
+    def test_cancelling_a_funded_escrow_needs_a_reason(self) -> None:
+        state = escrow_in(S.FUNDS_HELD)
+
+        decision = decide(state, CancelEscrow(command_meta(actor=SELLER), "  "), NOW)
+
+        assert_rejected(decision, state, Reason.REASON_REQUIRED)
+
+    def test_the_refund_succeeding_refunds_the_escrow(self) -> None:
+        decision = decide(
+            escrow_in(S.FUNDS_HELD), CancelEscrow(command_meta(actor=SELLER), "x"), NOW
+        )
+        [refund] = decision.payment_commands
+
+        done = decide(
+            decision.state,
+            RefundSucceeded(payment_meta(causation_id=refund.meta.command_id), "re_1", AMOUNT),
+            NOW,
+        )
+
+        assert isinstance(done.events[0], EscrowRefunded)
+        assert done.state is not None and done.state.status is S.REFUNDED
+        assert done.state.pending_refund_command_id == ""
+
+
+class TestDelivered:
+    def test_the_buyer_releases_the_funds(self) -> None:
+        decision = decide(escrow_in(S.DELIVERED), ReleaseFunds(command_meta(actor=BUYER)), NOW)
+
+        [requested] = decision.events
+        [transfer] = decision.payment_commands
+        assert isinstance(requested, EscrowTransferRequested)
+        assert isinstance(transfer, TransferToSeller)
+        assert (transfer.amount, transfer.seller_stripe_account_id) == (AMOUNT, "acct_seller_1")
+        assert transfer.provider_payment_id == PAYMENT_ID
+        assert decision.state is not None and decision.state.status is S.DELIVERED
+        assert decision.state.pending_transfer_command_id == transfer.meta.command_id
+
+    def test_the_system_auto_releases_seven_days_after_delivery(self) -> None:
+        state = escrow_in(S.DELIVERED)
+        command = ReleaseFunds(command_meta(actor=SCHEDULER))
+
+        early = decide(state, command, NOW + AUTO_RELEASE_AFTER - timedelta(seconds=1))
+        assert_rejected(early, state, Reason.TIMEOUT_NOT_REACHED)
+        assert isinstance(
+            decide(state, command, NOW + AUTO_RELEASE_AFTER).payment_commands[0], TransferToSeller
+        )
+
+    def test_the_transfer_succeeding_releases_the_escrow(self) -> None:
+        pending = decide(escrow_in(S.DELIVERED), ReleaseFunds(command_meta(actor=BUYER)), NOW)
+        [transfer] = pending.payment_commands
+
+        done = decide(
+            pending.state,
+            TransferSucceeded(payment_meta(causation_id=transfer.meta.command_id), "tr_1", AMOUNT),
+            NOW,
+        )
+
+        [released] = done.events
+        assert isinstance(released, EscrowReleased) and released.transfer_id == "tr_1"
+        assert done.state is not None and done.state.status is S.RELEASED
+
+    def test_a_failed_transfer_returns_to_delivered_and_can_be_retried(self) -> None:
+        pending = decide(escrow_in(S.DELIVERED), ReleaseFunds(command_meta(actor=BUYER)), NOW)
+        [transfer] = pending.payment_commands
+
+        failed = decide(
+            pending.state,
+            TransferFailed(payment_meta(causation_id=transfer.meta.command_id), "account_closed"),
+            NOW,
+        )
+
+        [event] = failed.events
+        assert isinstance(event, EscrowTransferFailed) and event.attempts == 1
+        assert failed.state is not None and failed.state.status is S.DELIVERED
+        assert not failed.state.payout_pending
+        retry = decide(failed.state, ReleaseFunds(command_meta(actor=BUYER)), NOW)
+        assert isinstance(retry.payment_commands[0], TransferToSeller)
+
+    def test_a_second_release_while_the_transfer_is_pending_is_refused(self) -> None:
+        pending = decide(escrow_in(S.DELIVERED), ReleaseFunds(command_meta(actor=BUYER)), NOW)
+        assert pending.state is not None
+
+        again = decide(pending.state, ReleaseFunds(command_meta(actor=BUYER)), NOW)
+
+        assert_rejected(again, pending.state, Reason.PAYOUT_PENDING)
+
+    def test_a_transfer_outcome_for_another_command_is_refused(self) -> None:
+        pending = decide(escrow_in(S.DELIVERED), ReleaseFunds(command_meta(actor=BUYER)), NOW)
+        assert pending.state is not None
+        stray = TransferSucceeded(payment_meta(causation_id="some-other-command"), "tr_9", AMOUNT)
+
+        assert_rejected(decide(pending.state, stray, NOW), pending.state, Reason.PAYOUT_MISMATCH)
+
+    def test_the_buyer_disputes_after_delivery(self) -> None:
+        decision = decide(
+            escrow_in(S.DELIVERED), RaiseDispute(command_meta(actor=BUYER), "broken"), NOW
+        )
+
+        assert decision.state is not None and decision.state.status is S.DISPUTED
+
+    def test_the_seller_cannot_dispute_after_delivery(self) -> None:
+        state = escrow_in(S.DELIVERED)
+
+        decision = decide(state, RaiseDispute(command_meta(actor=SELLER), "x"), NOW)
+
+        assert_rejected(decision, state, Reason.NOT_BUYER)
+
+
+class TestDisputed:
+    def test_resolving_for_the_seller_transfers_and_releases(self) -> None:
+        command = ResolveDispute(command_meta(actor=ADMIN), DisputeResolution.FAVOR_SELLER)
+        pending = decide(escrow_in(S.DISPUTED), command, NOW)
+        [transfer] = pending.payment_commands
+        assert isinstance(transfer, TransferToSeller)
+
+        done = decide(
+            pending.state,
+            TransferSucceeded(payment_meta(causation_id=transfer.meta.command_id), "tr_1", AMOUNT),
+            NOW,
+        )
+
+        assert done.state is not None and done.state.status is S.RELEASED
+
+    def test_resolving_for_the_buyer_refunds(self) -> None:
+        command = ResolveDispute(command_meta(actor=ADMIN), DisputeResolution.FAVOR_BUYER)
+        pending = decide(escrow_in(S.DISPUTED), command, NOW)
+        [refund] = pending.payment_commands
+        assert isinstance(refund, InitiateRefund)
+
+        done = decide(
+            pending.state,
+            RefundSucceeded(payment_meta(causation_id=refund.meta.command_id), "re_1", AMOUNT),
+            NOW,
+        )
+
+        assert done.state is not None and done.state.status is S.REFUNDED
+
+    def test_a_failed_refund_keeps_the_dispute_open(self) -> None:
+        command = ResolveDispute(command_meta(actor=ADMIN), DisputeResolution.FAVOR_BUYER)
+        pending = decide(escrow_in(S.DISPUTED), command, NOW)
+        [refund] = pending.payment_commands
+
+        failed = decide(
+            pending.state,
+            RefundFailed(payment_meta(causation_id=refund.meta.command_id), "expired_card"),
+            NOW,
+        )
+
+        assert isinstance(failed.events[0], EscrowRefundFailed)
+        assert failed.state is not None and failed.state.status is S.DISPUTED
+        assert not failed.state.payout_pending
+
+    def test_a_resolution_must_pick_a_side(self) -> None:
+        state = escrow_in(S.DISPUTED)
+        command = ResolveDispute(command_meta(actor=ADMIN), DisputeResolution.UNSPECIFIED)
+
+        assert_rejected(decide(state, command, NOW), state, Reason.INVALID_RESOLUTION)
+
+
+class TestGuards:
+    def test_a_command_for_an_unknown_escrow_is_refused(self) -> None:
+        decision = decide(None, MarkDelivered(command_meta(actor=SELLER)), NOW)
+
+        assert_rejected(decision, None, Reason.ESCROW_NOT_FOUND)
+        assert decision.state is None
+
+    def test_a_duplicate_command_emits_nothing(self) -> None:
+        command = MarkDelivered(command_meta(actor=SELLER))
+        state = decide(escrow_in(S.FUNDS_HELD), command, NOW).state
+
+        assert decide(state, command, NOW) == Decision(state)
+
+    def test_a_duplicate_payment_event_emits_nothing(self) -> None:
+        event = payment_succeeded()
+        state = decide(escrow_in(S.AWAIT_FUNDS), event, NOW).state
+
+        assert decide(state, event, NOW) == Decision(state)
+
+    def test_a_refused_command_retried_stays_refused_without_a_new_event(self) -> None:
+        state = escrow_in(S.FUNDS_HELD)
+        command = MarkDelivered(command_meta(actor=SELLER, expected_version=1))
+        refused = decide(state, command, NOW)
+
+        assert decide(refused.state, command, NOW) == Decision(refused.state)
+
+    def test_a_stale_expected_version_is_refused(self) -> None:
+        state = escrow_in(S.FUNDS_HELD)
+        command = MarkDelivered(command_meta(actor=SELLER, expected_version=state.version - 1))
+
+        assert_rejected(decide(state, command, NOW), state, Reason.VERSION_MISMATCH)
+
+    def test_the_current_expected_version_is_accepted(self) -> None:
+        state = escrow_in(S.FUNDS_HELD)
+        command = MarkDelivered(command_meta(actor=SELLER, expected_version=state.version))
+
+        assert decide(state, command, NOW).rejection is None
+
+    def test_event_ids_derive_from_escrow_type_and_cause(self) -> None:
+        command = create_escrow("esc-ids")
+
+        first, second = decide(None, command, NOW), decide(None, command, NOW)
+
+        assert first.events == second.events
+        assert first.events[0].meta.event_id == derive_id(
+            "esc-ids", "EscrowCreated", command.meta.command_id
+        )

@@ -1,0 +1,156 @@
+"""Properties of the state machine over random sequences of commands and payment events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.builders import (
+    ADMIN,
+    AMOUNT,
+    BUYER,
+    NOW,
+    PAYMENT_ID,
+    SCHEDULER,
+    SELLER,
+    STRANGER,
+    command_meta,
+    create_escrow,
+    payment_intent_created,
+    payment_meta,
+    payment_succeeded,
+)
+from topologies.escrow.decide import decide
+from topologies.escrow.evolve import fold
+from topologies.escrow.messages import (
+    CancelEscrow,
+    EscrowCommandRejected,
+    EscrowEvent,
+    EscrowRefunded,
+    EscrowReleased,
+    InitiateRefund,
+    MarkDelivered,
+    Message,
+    PaymentFailed,
+    RaiseDispute,
+    RefundFailed,
+    RefundSucceeded,
+    ReleaseFunds,
+    ResolveDispute,
+    TransferFailed,
+    TransferSucceeded,
+    TransferToSeller,
+)
+from topologies.escrow.model import TERMINAL, Actor, DisputeResolution, Escrow
+
+actors = st.sampled_from([BUYER, SELLER, ADMIN, STRANGER, SCHEDULER])
+reasons = st.sampled_from(["", "a reason"])
+
+
+def _payout_cause(state: Escrow | None, matching: bool) -> str:
+    pending = state.pending_transfer_command_id or state.pending_refund_command_id if state else ""
+    return pending if matching and pending else "unrelated-command"
+
+
+def messages(state: Escrow | None) -> st.SearchStrategy[Message]:
+    """Any next message, valid or not, with payout outcomes usually naming the pending payout."""
+    cause = st.booleans().map(lambda matching: _payout_cause(state, matching))
+    meta = actors.map(lambda a: command_meta(actor=a))
+    return st.one_of(
+        st.just(create_escrow()),
+        st.builds(MarkDelivered, meta),
+        st.builds(ReleaseFunds, meta),
+        st.builds(CancelEscrow, meta, reasons),
+        st.builds(RaiseDispute, meta, reasons),
+        st.builds(ResolveDispute, meta, st.sampled_from(DisputeResolution)),
+        st.just(payment_intent_created()),
+        st.just(payment_succeeded()),
+        st.builds(lambda: PaymentFailed(payment_meta(), PAYMENT_ID, "card_declined")),
+        cause.map(lambda c: TransferSucceeded(payment_meta(causation_id=c), "tr_1", AMOUNT)),
+        cause.map(lambda c: TransferFailed(payment_meta(causation_id=c), "bank_down")),
+        cause.map(lambda c: RefundSucceeded(payment_meta(causation_id=c), "re_1", AMOUNT)),
+        cause.map(lambda c: RefundFailed(payment_meta(causation_id=c), "bank_down")),
+    )
+
+
+@dataclass
+class Run:
+    """What a sequence of messages did, step by step."""
+
+    states: list[Escrow | None] = field(default_factory=lambda: [None])
+    events: list[EscrowEvent] = field(default_factory=list)
+    outstanding_payouts: list[int] = field(default_factory=list)
+
+
+def run(data: st.DataObject, steps: int) -> Run:
+    result = Run()
+    state: Escrow | None = None
+    outstanding: set[str] = set()
+    clock = NOW
+    for _ in range(steps):
+        message = data.draw(messages(state))
+        clock += timedelta(hours=data.draw(st.integers(0, 200)))
+        decision = decide(state, message, clock)
+        for command in decision.payment_commands:
+            if isinstance(command, TransferToSeller | InitiateRefund):
+                outstanding.add(command.meta.command_id)
+        if decision.rejection is None and isinstance(
+            message, TransferSucceeded | TransferFailed | RefundSucceeded | RefundFailed
+        ):
+            outstanding.discard(message.meta.causation_id)
+        result.outstanding_payouts.append(len(outstanding))
+        result.events.extend(decision.events)
+        state = decision.state
+        result.states.append(state)
+    return result
+
+
+STEPS = st.integers(1, 30)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data(), STEPS)
+def test_terminal_states_absorb_everything(data: st.DataObject, steps: int) -> None:
+    states = run(data, steps).states
+    for before, after in zip(states, states[1:], strict=False):
+        if before is not None and before.status in TERMINAL:
+            assert after is not None
+            assert (after.status, after.version) == (before.status, before.version)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data(), STEPS)
+def test_an_escrow_is_never_both_released_and_refunded(data: st.DataObject, steps: int) -> None:
+    kinds = {type(e) for e in run(data, steps).events}
+    assert not {EscrowReleased, EscrowRefunded} <= kinds
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data(), STEPS)
+def test_at_most_one_transfer_or_refund_is_outstanding(data: st.DataObject, steps: int) -> None:
+    result = run(data, steps)
+    assert all(n <= 1 for n in result.outstanding_payouts)
+    for state in result.states:
+        assert not (state and state.pending_transfer_command_id and state.pending_refund_command_id)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data(), STEPS)
+def test_version_increases_by_one_per_applied_event(data: st.DataObject, steps: int) -> None:
+    result = run(data, steps)
+    applied = [e for e in result.events if not isinstance(e, EscrowCommandRejected)]
+    assert [e.meta.version for e in applied] == list(range(1, len(applied) + 1))
+    final = result.states[-1]
+    assert (final.version if final else 0) == len(applied)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data(), STEPS)
+def test_replaying_the_emitted_events_rebuilds_the_stored_state(
+    data: st.DataObject, steps: int
+) -> None:
+    result = run(data, steps)
+    assert fold(result.events) == result.states[-1]
