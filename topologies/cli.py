@@ -1,8 +1,9 @@
-"""The ``escrow-streams`` command: ``topics apply``, ``status``."""
+"""The ``escrow-streams`` command: ``run <topology>``, ``topics apply``, ``status``."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -14,6 +15,8 @@ from connectors import topics
 from topologies.settings import KafkaSettings
 
 logger = logging.getLogger(__name__)
+
+TOPOLOGIES = ["escrow", "contracts"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -35,7 +38,16 @@ def _parser() -> argparse.ArgumentParser:
 
     status = commands.add_parser("status", help="is the cluster up, are the topics there")
     status.set_defaults(handler=_status)
+
+    run = commands.add_parser("run", help="run one topology process until SIGTERM")
+    run.add_argument("topology", choices=TOPOLOGIES)
+    run.set_defaults(handler=_run)
     return parser
+
+
+def _run(args: argparse.Namespace, settings: KafkaSettings) -> int:
+    importlib.import_module(f"topologies.{args.topology}.app").main()
+    return 0
 
 
 def _admin(settings: KafkaSettings) -> AdminClient:

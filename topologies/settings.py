@@ -3,6 +3,9 @@ import time, never by domain code)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Literal
+
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,3 +22,24 @@ class KafkaSettings(BaseSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     schema_registry_url: str | None = None
     kafka_replication_factor: int = 1
+
+
+class TopologySettings(KafkaSettings):
+    """Tuning of a topology process (DESIGN.md §1).
+
+    Environment: ``COMMIT_INTERVAL_S`` (0.1: output becomes visible when a checkpoint commits, so
+    this bounds command->event latency; Kafka Streams uses 100 ms under exactly-once),
+    ``TRANSACTION_TIMEOUT_MS`` (10000: how long a crashed instance's open transaction blocks
+    read_committed readers), ``STATE_DIR`` (RocksDB stores; restored from changelogs when empty),
+    ``METRICS_PORT`` (Prometheus ``/metrics``; 0 = off), ``CONSUMER_GROUP_PREFIX``.
+    """
+
+    commit_interval_s: float = 0.1
+    transaction_timeout_ms: int = 10_000
+    state_dir: Path = Path(".run/state")
+    metrics_port: int = 0
+    consumer_group_prefix: str = "escrow-streams"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    def consumer_group(self, topology: str) -> str:
+        return f"{self.consumer_group_prefix}.{topology}"

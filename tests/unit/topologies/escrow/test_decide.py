@@ -15,7 +15,6 @@ from tests.builders import (
     PAYMENT_ID,
     SCHEDULER,
     SELLER,
-    STRANGER,
     command_meta,
     create_escrow,
     escrow_in,

@@ -44,7 +44,7 @@ from topologies.escrow.messages import (
     TransferSucceeded,
     TransferToSeller,
 )
-from topologies.escrow.model import TERMINAL, Actor, DisputeResolution, Escrow
+from topologies.escrow.model import TERMINAL, DisputeResolution, Escrow
 
 actors = st.sampled_from([BUYER, SELLER, ADMIN, STRANGER, SCHEDULER])
 reasons = st.sampled_from(["", "a reason"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 
 import pytest
 
@@ -89,9 +90,9 @@ def _with_payout_pending(status: EscrowStatus) -> Escrow:
 
 
 STATES: dict[str, Callable[[], Escrow]] = {
-    **{status.name: (lambda s=status: escrow_in(s)) for status in EscrowStatus},
+    **{status.name: partial(escrow_in, status) for status in EscrowStatus},
     **{
-        f"{status.name}+payout pending": (lambda s=status: _with_payout_pending(s))
+        f"{status.name}+payout pending": partial(_with_payout_pending, status)
         for status in (S.FUNDS_HELD, S.DELIVERED, S.DISPUTED)
     },
 }

@@ -1,0 +1,35 @@
+"""Creating and running a topology's Quix Streams ``Application`` the same way for all of them."""
+
+from __future__ import annotations
+
+import logging
+
+from prometheus_client import start_http_server
+from quixstreams import Application
+
+from topologies.settings import TopologySettings
+
+logger = logging.getLogger(__name__)
+
+
+def application(settings: TopologySettings, name: str) -> Application:
+    """An exactly-once application in consumer group ``<prefix>.<name>``, state in
+    ``<state_dir>/<name>``, reading from the earliest offset when the group is new."""
+    return Application(
+        broker_address=settings.kafka_bootstrap_servers,
+        consumer_group=settings.consumer_group(name),
+        processing_guarantee="exactly-once",
+        commit_interval=settings.commit_interval_s,
+        auto_offset_reset="earliest",
+        state_dir=settings.state_dir / name,
+        producer_extra_config={"transaction.timeout.ms": settings.transaction_timeout_ms},
+        loglevel=settings.log_level,
+    )
+
+
+def run(app: Application, settings: TopologySettings) -> None:
+    """Serves ``/metrics`` (if a port is set) and processes until SIGTERM/SIGINT."""
+    if settings.metrics_port:
+        start_http_server(settings.metrics_port)
+        logger.info("metrics on :%d/metrics", settings.metrics_port)
+    app.run()

@@ -1,0 +1,75 @@
+"""One input record of the escrow topology in, an ``Output`` out: decode, step, count, encode."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from quixstreams import message_context
+from quixstreams.state import State
+
+from connectors.exceptions import DeserializationError
+from connectors.topics import ESCROW_COMMANDS, ESCROW_EVENTS, PAYMENTS_COMMANDS, PAYMENTS_EVENTS
+from topologies import metrics
+from topologies.escrow import mapping
+from topologies.escrow.decide import Decision
+from topologies.escrow.messages import CommandMeta, Message
+from topologies.escrow.model import MAX_PAYOUT_FAILURES
+from topologies.escrow.step import step
+from topologies.records import Decoder, Output, dead_letter
+
+DECODERS = {
+    ESCROW_COMMANDS: Decoder(ESCROW_COMMANDS, mapping.COMMANDS, lambda m: m.meta.escrow_id),
+    PAYMENTS_EVENTS: Decoder(PAYMENTS_EVENTS, mapping.PAYMENT_EVENTS, lambda m: m.meta.escrow_id),
+}
+_BUSINESS = {
+    "EscrowCreated": metrics.CREATED,
+    "EscrowFundsHeld": metrics.FUNDS_HELD,
+    "EscrowDelivered": metrics.DELIVERED,
+    "EscrowReleased": metrics.RELEASED,
+}
+
+
+def handle_record(
+    value: bytes | None,
+    key: bytes | None,
+    timestamp_ms: int,
+    headers: object,
+    state: State[str, bytes],
+) -> Output:
+    """The record's time is the decision's ``now``, so reprocessing decides identically."""
+    ctx = message_context()
+    try:
+        message = DECODERS[ctx.topic].decode(key, value)
+    except DeserializationError as exc:
+        return dead_letter(exc, value, ctx.topic, ctx.partition, ctx.offset)
+    decision = step(message, state, datetime.fromtimestamp(timestamp_ms / 1000, UTC))
+    _count(message, decision)
+    return Output(
+        {
+            ESCROW_EVENTS: [mapping.EVENTS.to_proto(e) for e in decision.events],
+            PAYMENTS_COMMANDS: [
+                mapping.PAYMENT_COMMANDS.to_proto(c) for c in decision.payment_commands
+            ],
+        }
+    )
+
+
+def _count(message: Message, decision: Decision) -> None:
+    kind = type(message).__name__
+    if decision.rejection is not None:
+        metrics.MESSAGES.labels(kind, "rejected").inc()
+        metrics.REJECTIONS.labels(decision.rejection.reason.value).inc()
+        return
+    metrics.MESSAGES.labels(kind, "applied" if decision.events else "duplicate").inc()
+    if isinstance(message.meta, CommandMeta):
+        latency = datetime.now(UTC) - message.meta.issued_at
+        metrics.COMMAND_LATENCY.observe(max(latency.total_seconds(), 0.0))
+    for event in decision.events:
+        name = type(event).__name__
+        metrics.TRANSITIONS.labels(name).inc()
+        if name in _BUSINESS:
+            _BUSINESS[name].inc()
+        if name == "EscrowCreated":
+            metrics.VALUE.inc(decision.state.amount.amount_cents if decision.state else 0)
+        if getattr(event, "attempts", 0) >= MAX_PAYOUT_FAILURES and name != "EscrowPaymentFailed":
+            metrics.PAYOUT_FAILURES_EXHAUSTED.inc()

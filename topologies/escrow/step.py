@@ -1,0 +1,25 @@
+"""``step``: the state machine against the state store (the only escrow module that sees Quix's
+``State``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from quixstreams.state import State
+
+from state_stores.codecs import decode_escrow, encode_escrow
+from topologies.escrow.decide import Decision, decide
+from topologies.escrow.messages import Message
+
+# The state of one escrow, under the message key (escrow_id) Quix prefixes every state key with.
+ESCROW_KEY = "escrow"
+
+
+def step(message: Message, state: State[str, bytes], now: datetime) -> Decision:
+    """Loads the escrow, decides, and stores the new state if it changed."""
+    raw = state.get_bytes(ESCROW_KEY)
+    current = decode_escrow(raw) if raw is not None else None
+    decision = decide(current, message, now)
+    if decision.state is not None and decision.state != current:
+        state.set_bytes(ESCROW_KEY, encode_escrow(decision.state))
+    return decision

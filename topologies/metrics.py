@@ -1,0 +1,28 @@
+"""Prometheus metrics of the topology processes (DESIGN.md §8; seeds: "Key Metrics")."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+MESSAGES = Counter(
+    "escrow_messages_total",
+    "Commands and payment events handled by the escrow topology",
+    ["type", "outcome"],  # outcome: applied | rejected | duplicate
+)
+REJECTIONS = Counter("escrow_command_rejections_total", "Refused commands", ["reason"])
+TRANSITIONS = Counter("escrow_events_total", "Escrow events emitted", ["type"])
+CREATED = Counter("escrow_created_total", "Escrows created")
+FUNDS_HELD = Counter("escrow_funds_held_total", "Escrows whose funds are held")
+DELIVERED = Counter("escrow_delivered_total", "Escrows marked delivered")
+RELEASED = Counter("escrow_released_total", "Escrows released to the seller")
+VALUE = Counter("escrow_value_cents_total", "Total value of created escrows, in cents")
+PAYOUT_FAILURES_EXHAUSTED = Counter(
+    "escrow_payout_failures_exhausted_total",
+    "Transfers/refunds that failed as often as allowed; operators must act",
+)
+DEAD_LETTERS = Counter("dlq_messages_total", "Records sent to a dead-letter topic", ["topic"])
+COMMAND_LATENCY = Histogram(
+    "escrow_command_to_event_seconds",
+    "From a command's issued_at to its decision in the escrow topology",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)

@@ -1,0 +1,88 @@
+"""The boundary between Kafka records and domain messages, shared by every topology.
+
+Topologies consume raw bytes and decode them here, inside the processing step, so that a record
+that cannot be decoded becomes a dead letter produced in the same exactly-once transaction as
+everything else (DESIGN.md §6), and the stream goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from google.protobuf.message import Message
+
+from connectors.exceptions import DeserializationError
+from connectors.kafka_serdes import EnvelopeDeserializer, value_context
+from topologies import metrics
+from topologies.proto_mapping import EnvelopeMapper
+
+logger = logging.getLogger(__name__)
+
+# Headers of a dead letter (DESIGN.md §6).
+DLQ_ERROR = "dlq.error"
+DLQ_TOPIC = "dlq.source.topic"
+DLQ_PARTITION = "dlq.source.partition"
+DLQ_OFFSET = "dlq.source.offset"
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """The original record and why it could not be processed."""
+
+    value: bytes | None
+    headers: list[tuple[str, bytes]]
+    source_topic: str
+
+
+@dataclass(frozen=True)
+class Output:
+    """What one input record produces: envelopes per destination topic (keyed like the input),
+    or a dead letter."""
+
+    records: dict[str, list[Message]] = field(default_factory=dict)
+    dead_letter: DeadLetter | None = None
+
+
+class Decoder:
+    """Decodes one topic's records into domain messages.
+
+    :param topic: the source topic.
+    :param mapper: its envelope mapper.
+    :param key_of: the key a message must have been produced with (e.g. its escrow_id), or None
+        when the key is not checked.
+    """
+
+    def __init__(self, topic: str, mapper: EnvelopeMapper, key_of: Any = None) -> None:
+        self._topic = topic
+        self._deserializer = EnvelopeDeserializer(mapper.envelope)
+        self._mapper = mapper
+        self._key_of = key_of
+
+    def decode(self, key: bytes | None, value: bytes | None) -> Any:
+        """:raises DeserializationError: bad bytes, unknown variant, or a key not matching."""
+        envelope = self._deserializer(value or b"", value_context(self._topic))
+        message = self._mapper.to_domain(envelope)
+        if self._key_of is not None:
+            expected = self._key_of(message)
+            if key is None or key.decode("utf-8", "replace") != expected:
+                raise DeserializationError(
+                    self._topic, f"key {key!r} is not the message's {expected!r}"
+                )
+        return message
+
+
+def dead_letter(
+    error: Exception, value: bytes | None, topic: str, partition: int, offset: int
+) -> Output:
+    """An ``Output`` that sends the original bytes to ``<topic>.dlq``, and counts it."""
+    logger.warning("dead letter from %s[%d]@%d: %s", topic, partition, offset, error)
+    metrics.DEAD_LETTERS.labels(topic).inc()
+    headers = [
+        (DLQ_ERROR, f"{type(error).__name__}: {error}".encode()),
+        (DLQ_TOPIC, topic.encode()),
+        (DLQ_PARTITION, str(partition).encode()),
+        (DLQ_OFFSET, str(offset).encode()),
+    ]
+    return Output(dead_letter=DeadLetter(value, headers, topic))
