@@ -5,8 +5,19 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
-from confluent_kafka import Consumer, Message
+from confluent_kafka import Consumer, Message, Producer, TopicPartition
+from google.protobuf.message import Message as ProtoMessage
+
+from connectors.kafka_config import producer_config
+from connectors.kafka_serdes import (
+    ENVELOPES,
+    EnvelopeDeserializer,
+    EnvelopeSerializer,
+    schema_registry,
+    value_context,
+)
 
 
 def make_consumer(bootstrap: str, *, read_committed: bool = True) -> Consumer:
@@ -47,3 +58,63 @@ def read_n(bootstrap: str, topic: str, n: int, timeout_s: float = 30.0) -> list[
         return read_until(consumer, lambda got: len(got) >= n, timeout_s)
     finally:
         consumer.close()
+
+
+class EnvelopeProducer:
+    """Produces envelopes in Confluent framing, keyed, and waits for the broker's ack."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self._producer = Producer(producer_config(bootstrap))
+        self._registry = schema_registry(None)
+
+    def send(self, topic: str, key: str | None, envelope: ProtoMessage) -> None:
+        serializer = EnvelopeSerializer(ENVELOPES[topic], self._registry)
+        self.send_raw(topic, key, serializer(envelope, value_context(topic)))
+
+    def send_raw(self, topic: str, key: str | None, value: bytes) -> None:
+        self._producer.produce(topic, key=key, value=value)
+        if self._producer.flush(30) != 0:
+            raise RuntimeError(f"produce to {topic} not acknowledged")
+
+
+class Tail:
+    """Reads a topic from its end as it was when the Tail was made, decoding envelopes."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self.topic = topic
+        self._consumer = make_consumer(bootstrap)
+        metadata = self._consumer.list_topics(topic, timeout=10).topics[topic]
+        partitions = []
+        for partition in metadata.partitions:
+            _, high = self._consumer.get_watermark_offsets(TopicPartition(topic, partition), 10)
+            partitions.append(TopicPartition(topic, partition, high))
+        self._consumer.assign(partitions)
+        envelope = ENVELOPES.get(topic)  # None for DLQs: raw bytes
+        self._decode = EnvelopeDeserializer(envelope) if envelope else None
+        self.records: list[Message] = []
+
+    def wait_for(
+        self, done: Callable[[list[Message]], bool], timeout_s: float = 60.0
+    ) -> list[Message]:
+        """Reads until ``done(all records read so far)``; raises AssertionError on timeout."""
+        deadline = time.monotonic() + timeout_s
+        while not done(self.records):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.topic}: condition not met in {timeout_s} s")
+            message = self._consumer.poll(0.2)
+            if message is not None and not message.error():
+                self.records.append(message)
+        return self.records
+
+    def envelopes(self, key: str) -> list[Any]:
+        """The decoded envelopes read so far whose key is ``key``."""
+        if self._decode is None:
+            raise TypeError(f"{self.topic} holds raw bytes, not envelopes")
+        return [
+            self._decode(m.value(), value_context(self.topic))
+            for m in self.records
+            if m.key() == key.encode()
+        ]
+
+    def close(self) -> None:
+        self._consumer.close()

@@ -14,13 +14,13 @@ logger = logging.getLogger(__name__)
 
 def application(settings: TopologySettings, name: str) -> Application:
     """An exactly-once application in consumer group ``<prefix>.<name>``, state in
-    ``<state_dir>/<name>``, reading from the earliest offset when the group is new."""
+    ``<state_dir>/<name>``."""
     return Application(
         broker_address=settings.kafka_bootstrap_servers,
         consumer_group=settings.consumer_group(name),
         processing_guarantee="exactly-once",
         commit_interval=settings.commit_interval_s,
-        auto_offset_reset="earliest",
+        auto_offset_reset=settings.auto_offset_reset,
         state_dir=settings.state_dir / name,
         producer_extra_config={"transaction.timeout.ms": settings.transaction_timeout_ms},
         loglevel=settings.log_level,

@@ -31,7 +31,8 @@ class TopologySettings(KafkaSettings):
     this bounds command->event latency; Kafka Streams uses 100 ms under exactly-once),
     ``TRANSACTION_TIMEOUT_MS`` (10000: how long a crashed instance's open transaction blocks
     read_committed readers), ``STATE_DIR`` (RocksDB stores; restored from changelogs when empty),
-    ``METRICS_PORT`` (Prometheus ``/metrics``; 0 = off), ``CONSUMER_GROUP_PREFIX``.
+    ``METRICS_PORT`` (Prometheus ``/metrics``; 0 = off), ``CONSUMER_GROUP_PREFIX``,
+    ``AUTO_OFFSET_RESET``, ``LOG_LEVEL``.
     """
 
     commit_interval_s: float = 0.1
@@ -39,6 +40,8 @@ class TopologySettings(KafkaSettings):
     state_dir: Path = Path(".run/state")
     metrics_port: int = 0
     consumer_group_prefix: str = "escrow-streams"
+    # Where a new consumer group starts. "latest" is for benchmarks on a topic with history.
+    auto_offset_reset: Literal["earliest", "latest"] = "earliest"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     def consumer_group(self, topology: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from quixstreams import Application
@@ -26,11 +26,16 @@ def input_topic(app: Application, name: str) -> Topic:
     return app.topic(name, key_deserializer="bytes", value_deserializer="bytes")
 
 
-def emit(sdf: StreamingDataFrame, destinations: dict[str, Topic]) -> None:
-    """One branch per destination: each ``Output``'s records for it, keyed like the input."""
+def emit(
+    sdf: StreamingDataFrame,
+    destinations: dict[str, Topic],
+    key: Callable[[Any], bytes] | None = None,
+) -> None:
+    """One branch per destination: each ``Output``'s records for it, keyed like the input
+    record, or by ``key(envelope)`` when given."""
     for name, topic in destinations.items():
         records = sdf.apply(lambda out, name=name: out.records.get(name, []), expand=True)
-        records.to_topic(topic)
+        records.to_topic(topic, key=key)
 
 
 def route_dead_letters(sdf: StreamingDataFrame, app: Application, sources: Iterable[str]) -> None:

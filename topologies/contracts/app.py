@@ -1,0 +1,56 @@
+"""The contracts topology: ``contracts.events.v1`` (key contract_id) -> ``CreateEscrow`` on
+``escrow.commands.v1`` (key escrow_id). Stateless; exactly-once like every topology."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from quixstreams import Application, message_context
+
+from connectors.exceptions import DeserializationError
+from connectors.kafka_serdes import schema_registry
+from connectors.topics import CONTRACTS_EVENTS, ESCROW_COMMANDS
+from schemas.contracts.v1.events_pb2 import ContractEvent
+from schemas.escrow.v1.commands_pb2 import EscrowCommand
+from topologies.app_factory import application, run
+from topologies.contracts.translate import ContractExecuted, create_escrow_for
+from topologies.escrow.mapping import COMMANDS
+from topologies.proto_mapping import EnvelopeMapper
+from topologies.records import Decoder, Output, dead_letter
+from topologies.settings import TopologySettings
+from topologies.wiring import emit, input_topic, output_topic, route_dead_letters
+
+NAME = "contracts"
+DECODER = Decoder(CONTRACTS_EVENTS, EnvelopeMapper(ContractEvent, [ContractExecuted]))
+
+
+def handle_record(
+    value: bytes | None, key: bytes | None, timestamp_ms: int, headers: Any
+) -> Output:
+    ctx = message_context()
+    try:
+        event = DECODER.decode(key, value)
+    except DeserializationError as exc:
+        return dead_letter(exc, value, ctx.topic, ctx.partition, ctx.offset)
+    command = create_escrow_for(event, datetime.fromtimestamp(timestamp_ms / 1000, UTC))
+    return Output({ESCROW_COMMANDS: [COMMANDS.to_proto(command)]})
+
+
+def build(settings: TopologySettings, registry: Any) -> Application:
+    app = application(settings, NAME)
+    sdf = app.dataframe(input_topic(app, CONTRACTS_EVENTS))
+    sdf = sdf.apply(handle_record, metadata=True)
+    commands = output_topic(app, ESCROW_COMMANDS, EscrowCommand, registry)
+    emit(sdf, {ESCROW_COMMANDS: commands}, key=lambda command: command.meta.escrow_id.encode())
+    route_dead_letters(sdf, app, [CONTRACTS_EVENTS])
+    return app
+
+
+def main() -> None:
+    settings = TopologySettings()
+    run(build(settings, schema_registry(settings.schema_registry_url)), settings)
+
+
+if __name__ == "__main__":
+    main()
