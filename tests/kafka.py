@@ -28,6 +28,9 @@ def make_consumer(bootstrap: str, *, read_committed: bool = True) -> Consumer:
             "auto.offset.reset": "earliest",
             "enable.auto.commit": False,
             "isolation.level": "read_committed" if read_committed else "read_uncommitted",
+            # Records of a transaction become readable when it commits, which does not wake a
+            # waiting fetch: poll often so tests see them promptly.
+            "fetch.wait.max.ms": 20,
         }
     )
 

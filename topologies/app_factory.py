@@ -23,6 +23,7 @@ def application(settings: TopologySettings, name: str) -> Application:
         auto_offset_reset=settings.auto_offset_reset,
         state_dir=settings.state_dir / name,
         producer_extra_config={"transaction.timeout.ms": settings.transaction_timeout_ms},
+        consumer_extra_config={"fetch.wait.max.ms": settings.fetch_wait_max_ms},
         loglevel=settings.log_level,
     )
 

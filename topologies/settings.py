@@ -29,7 +29,7 @@ class TopologySettings(KafkaSettings):
 
     Environment: ``COMMIT_INTERVAL_S`` (0.1: output becomes visible when a checkpoint commits, so
     this bounds command->event latency; Kafka Streams uses 100 ms under exactly-once),
-    ``TRANSACTION_TIMEOUT_MS`` (10000: how long a crashed instance's open transaction blocks
+    ``FETCH_WAIT_MAX_MS`` (100), ``TRANSACTION_TIMEOUT_MS`` (10000: how long a crashed instance's open transaction blocks
     read_committed readers), ``STATE_DIR`` (RocksDB stores; restored from changelogs when empty),
     ``METRICS_PORT`` (Prometheus ``/metrics``; 0 = off), ``CONSUMER_GROUP_PREFIX``,
     ``AUTO_OFFSET_RESET``, ``LOG_LEVEL``.
@@ -37,6 +37,10 @@ class TopologySettings(KafkaSettings):
 
     commit_interval_s: float = 0.1
     transaction_timeout_ms: int = 10_000
+    # A broker answers one connection's requests in order, so an idle long-poll Fetch delays the
+    # offset look-ups of a rebalance by up to this much each (librdkafka's default is 500 ms;
+    # 24 partitions made a rebalance take 12 s).
+    fetch_wait_max_ms: int = 100
     state_dir: Path = Path(".run/state")
     metrics_port: int = 0
     consumer_group_prefix: str = "escrow-streams"
