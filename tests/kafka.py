@@ -109,15 +109,18 @@ class Tail:
                 self.records.append(message)
         return self.records
 
-    def envelopes(self, key: str) -> list[Any]:
-        """The decoded envelopes read so far whose key is ``key``."""
+    def poll_batch(self, timeout_s: float) -> list[Message]:
+        """Whatever arrives within ``timeout_s`` (not kept in ``records``)."""
+        return [m for m in self._consumer.consume(1000, timeout_s) if not m.error()]
+
+    def decode(self, record: Message) -> Any:
         if self._decode is None:
             raise TypeError(f"{self.topic} holds raw bytes, not envelopes")
-        return [
-            self._decode(m.value(), value_context(self.topic))
-            for m in self.records
-            if m.key() == key.encode()
-        ]
+        return self._decode(record.value(), value_context(self.topic))
+
+    def envelopes(self, key: str) -> list[Any]:
+        """The decoded envelopes read so far whose key is ``key``."""
+        return [self.decode(m) for m in self.records if m.key() == key.encode()]
 
     def close(self) -> None:
         self._consumer.close()

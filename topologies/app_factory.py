@@ -20,10 +20,13 @@ def application(settings: TopologySettings, name: str) -> Application:
         consumer_group=settings.consumer_group(name),
         processing_guarantee="exactly-once",
         commit_interval=settings.commit_interval_s,
-        auto_offset_reset=settings.auto_offset_reset,
+        # Not "latest": Quix aligns concatenated partitions by timestamp and waits on a partition
+        # whose position is unknown, which a "latest" start leaves so until a record arrives.
+        auto_offset_reset="earliest",
         state_dir=settings.state_dir / name,
         producer_extra_config={"transaction.timeout.ms": settings.transaction_timeout_ms},
         consumer_extra_config={"fetch.wait.max.ms": settings.fetch_wait_max_ms},
+        consumer_poll_timeout=settings.poll_timeout_s,
         loglevel=settings.log_level,
     )
 

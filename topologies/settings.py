@@ -29,10 +29,10 @@ class TopologySettings(KafkaSettings):
 
     Environment: ``COMMIT_INTERVAL_S`` (0.1: output becomes visible when a checkpoint commits, so
     this bounds command->event latency; Kafka Streams uses 100 ms under exactly-once),
-    ``FETCH_WAIT_MAX_MS`` (100), ``TRANSACTION_TIMEOUT_MS`` (10000: how long a crashed instance's open transaction blocks
+    ``FETCH_WAIT_MAX_MS`` (100), ``POLL_TIMEOUT_S`` (0.02), ``TRANSACTION_TIMEOUT_MS`` (10000: how long a crashed instance's open transaction blocks
     read_committed readers), ``STATE_DIR`` (RocksDB stores; restored from changelogs when empty),
     ``METRICS_PORT`` (Prometheus ``/metrics``; 0 = off), ``CONSUMER_GROUP_PREFIX``,
-    ``AUTO_OFFSET_RESET``, ``LOG_LEVEL``.
+    ``LOG_LEVEL``. A new consumer group starts from the earliest offsets.
     """
 
     commit_interval_s: float = 0.1
@@ -41,11 +41,12 @@ class TopologySettings(KafkaSettings):
     # offset look-ups of a rebalance by up to this much each (librdkafka's default is 500 ms;
     # 24 partitions made a rebalance take 12 s).
     fetch_wait_max_ms: int = 100
+    # Quix fetches in batches of up to 10,000 records and librdkafka waits out the whole timeout
+    # when fewer arrive: at low rates every record waited this long (1 s by default).
+    poll_timeout_s: float = 0.02
     state_dir: Path = Path(".run/state")
     metrics_port: int = 0
     consumer_group_prefix: str = "escrow-streams"
-    # Where a new consumer group starts. "latest" is for benchmarks on a topic with history.
-    auto_offset_reset: Literal["earliest", "latest"] = "earliest"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     def consumer_group(self, topology: str) -> str:
