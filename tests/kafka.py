@@ -86,9 +86,8 @@ class Tail:
     def __init__(self, bootstrap: str, topic: str) -> None:
         self.topic = topic
         self._consumer = make_consumer(bootstrap)
-        metadata = self._consumer.list_topics(topic, timeout=10).topics[topic]
         partitions = []
-        for partition in metadata.partitions:
+        for partition in self._partitions(topic):
             _, high = self._consumer.get_watermark_offsets(TopicPartition(topic, partition), 10)
             partitions.append(TopicPartition(topic, partition, high))
         self._consumer.assign(partitions)
@@ -108,6 +107,17 @@ class Tail:
             if message is not None and not message.error():
                 self.records.append(message)
         return self.records
+
+    def _partitions(self, topic: str, timeout_s: float = 30) -> list[int]:
+        """The topic's partitions, once the metadata shows them (a new topic takes a moment)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            metadata = self._consumer.list_topics(topic, timeout=10).topics[topic]
+            if metadata.error is None and metadata.partitions:
+                return list(metadata.partitions)
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{topic}: no metadata ({metadata.error})")
+            time.sleep(0.2)
 
     def poll_batch(self, timeout_s: float) -> list[Message]:
         """Whatever arrives within ``timeout_s`` (not kept in ``records``)."""

@@ -29,10 +29,11 @@ class TopologySettings(KafkaSettings):
 
     Environment: ``COMMIT_INTERVAL_S`` (0.1: output becomes visible when a checkpoint commits, so
     this bounds command->event latency; Kafka Streams uses 100 ms under exactly-once),
-    ``FETCH_WAIT_MAX_MS`` (100), ``POLL_TIMEOUT_S`` (0.02), ``TRANSACTION_TIMEOUT_MS`` (10000: how long a crashed instance's open transaction blocks
-    read_committed readers), ``STATE_DIR`` (RocksDB stores; restored from changelogs when empty),
-    ``METRICS_PORT`` (Prometheus ``/metrics``; 0 = off), ``CONSUMER_GROUP_PREFIX``,
-    ``LOG_LEVEL``. A new consumer group starts from the earliest offsets.
+    ``FETCH_WAIT_MAX_MS`` (100), ``POLL_TIMEOUT_S`` (0.02), ``TRANSACTION_TIMEOUT_MS`` (10000: how
+    long a crashed instance's open transaction blocks read_committed readers), ``STATE_DIR``
+    (RocksDB stores; restored from changelogs when empty), ``METRICS_PORT`` (Prometheus
+    ``/metrics``; 0 = off), ``CONSUMER_GROUP_PREFIX``, ``LOG_LEVEL``. A new consumer group starts
+    from the earliest offsets.
     """
 
     commit_interval_s: float = 0.1

@@ -3,10 +3,11 @@
     .venv/bin/python -m tests.benchmarks.escrow_topology [--commands 5000] [--rate 200]
 
 Starts one ``escrow-streams run escrow`` process in a fresh consumer group whose offsets are
-committed at the current end of its input topics (so history is skipped), then (1) produces ``--commands`` CreateEscrow commands as fast as it can and
-reports throughput (commands/s until the last EscrowAwaitFunds is readable, read_committed), and
-(2) sends commands at ``--rate``/s and reports command->event latency percentiles (from the
-produce call to the event being readable by a read_committed consumer).
+committed at the current end of its input topics (so history is skipped), then (1) produces
+``--commands`` CreateEscrow commands as fast as it can and reports throughput (commands/s until the
+last EscrowAwaitFunds is readable, read_committed), and (2) sends commands at ``--rate``/s and
+reports command->event latency percentiles (from the produce call to the event being readable by a
+read_committed consumer).
 """
 
 from __future__ import annotations
