@@ -20,3 +20,19 @@ class DeserializationError(ConnectorError):
 
 class UnknownVariantError(DeserializationError):
     """The envelope decoded, but its oneof holds no variant this code knows (a newer producer)."""
+
+
+class TransientError(ConnectorError):
+    """A failure worth retrying: timeouts, connection errors, 429, 5xx (seeds: "Error Handling &
+    Retries")."""
+
+
+class PermanentError(ConnectorError):
+    """A failure that retrying cannot fix: invalid request, authorization, business refusal.
+
+    :param code: the provider's error code (e.g. Stripe's ``resource_missing``), or the HTTP status.
+    """
+
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code

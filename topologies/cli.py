@@ -16,7 +16,7 @@ from topologies.settings import KafkaSettings
 
 logger = logging.getLogger(__name__)
 
-TOPOLOGIES = ["escrow", "contracts"]
+TOPOLOGIES = ["escrow", "contracts", "payments"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -26,3 +26,8 @@ COMMAND_LATENCY = Histogram(
     "From a command's issued_at to its decision in the escrow topology",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+PAYMENT_COMMANDS = Counter(
+    "payment_commands_total",
+    "Payment commands handled, by the event they produced (or duplicate)",
+    ["type", "outcome"],
+)

@@ -1,0 +1,116 @@
+"""The USDC-on-Base custodian (DESIGN.md §5; seeds: "USDC Rail"), over httpx. The API it speaks is
+in ``custodian_api.md``; ``connectors.fakes.custodian`` serves it locally."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections.abc import Mapping
+
+import httpx
+
+from connectors.exceptions import PermanentError
+from connectors.http import request_json
+from connectors.payment_rail import CreatedPayment
+
+SIGNATURE_HEADER = "Custodian-Signature"
+SIGNATURE_TOLERANCE_S = 300
+
+
+class CustodianRail:
+    """:param base_url: e.g. ``http://127.0.0.1:12301``.
+    :param api_key: sent as a bearer token.
+    :param timeout_s: per request. Default - 2 s.
+    """
+
+    def __init__(self, base_url: str, api_key: str, timeout_s: float = 2.0) -> None:
+        self._client = httpx.Client(
+            base_url=base_url, timeout=timeout_s, headers={"Authorization": f"Bearer {api_key}"}
+        )
+
+    def create_payment(
+        self, *, escrow_id: str, amount_cents: int, currency: str, idempotency_key: str
+    ) -> CreatedPayment:
+        body = {
+            "reference": escrow_id,
+            "amount_cents": amount_cents,
+            "currency": currency,
+            "asset": "USDC",
+            "chain": "base",
+        }
+        deposit = self._post("/v1/deposit-addresses", body, idempotency_key)
+        return CreatedPayment(deposit["id"], deposit_address=deposit["address"])
+
+    def transfer(
+        self,
+        *,
+        escrow_id: str,
+        amount_cents: int,
+        currency: str,
+        provider_payment_id: str,
+        destination: str,
+        idempotency_key: str,
+    ) -> str:
+        body = {
+            "reference": escrow_id,
+            "deposit_id": provider_payment_id,
+            "to_address": destination,
+            "amount_cents": amount_cents,
+            "currency": currency,
+            "asset": "USDC",
+            "chain": "base",
+        }
+        return str(self._post("/v1/transfers", body, idempotency_key)["id"])
+
+    def refund(
+        self,
+        *,
+        escrow_id: str,
+        amount_cents: int,
+        currency: str,
+        provider_payment_id: str,
+        idempotency_key: str,
+    ) -> str:
+        return self.return_deposit(provider_payment_id, escrow_id, "refund", idempotency_key)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def return_deposit(
+        self, deposit_id: str, escrow_id: str, reason: str, idempotency_key: str
+    ) -> str:
+        """Sends a deposit back to the wallet it came from; returns the return's id."""
+        body = {"reference": escrow_id, "reason": reason}
+        return str(self._post(f"/v1/deposits/{deposit_id}/return", body, idempotency_key)["id"])
+
+    def _post(self, path: str, body: Mapping[str, object], idempotency_key: str) -> dict[str, str]:
+        headers = {"Idempotency-Key": idempotency_key}
+        answer = request_json(self._client, "POST", path, "custodian", json=body, headers=headers)
+        if not isinstance(answer, dict) or "id" not in answer:
+            raise PermanentError(f"custodian: unexpected answer to {path}: {answer!r}")
+        return answer
+
+
+def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
+    """The ``Custodian-Signature`` header value for ``body``: ``t=<unix s>,v1=<hex HMAC-SHA256
+    of "<t>.<body>">``."""
+    t = int(time.time()) if timestamp is None else timestamp
+    digest = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={t},v1={digest}"
+
+
+def verify(secret: str, body: bytes, header: str, now: float | None = None) -> None:
+    """Checks a webhook's ``Custodian-Signature`` in constant time.
+
+    :raises ValueError: malformed header, wrong signature, or a timestamp more than
+        ``SIGNATURE_TOLERANCE_S`` (300 s) from now (a replay).
+    """
+    parts = dict(item.split("=", 1) for item in header.split(",") if "=" in item)
+    if "t" not in parts or "v1" not in parts or not parts["t"].isdigit():
+        raise ValueError("malformed Custodian-Signature header")
+    expected = sign(secret, body, int(parts["t"])).split("v1=", 1)[1]
+    if not hmac.compare_digest(expected, parts["v1"]):
+        raise ValueError("signature does not match the body")
+    if abs((time.time() if now is None else now) - int(parts["t"])) > SIGNATURE_TOLERANCE_S:
+        raise ValueError("timestamp outside the tolerance (replayed?)")

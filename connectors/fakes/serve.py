@@ -1,0 +1,54 @@
+"""Running a fake provider: ``python -m connectors.fakes.serve custodian --port 12301`` (or in a
+background thread, for tests)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import threading
+import time
+
+import uvicorn
+from starlette.applications import Starlette
+
+FAKES = ["custodian", "screening"]
+
+
+def app_of(name: str) -> Starlette:
+    module = importlib.import_module(f"connectors.fakes.{name}")
+    app: Starlette = module.create_app()
+    return app
+
+
+class BackgroundServer:
+    """A uvicorn server in a daemon thread on 127.0.0.1:``port``; ``stop()`` ends it."""
+
+    def __init__(self, app: Starlette, port: int) -> None:
+        self.url = f"http://127.0.0.1:{port}"
+        self._server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning"))
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    def start(self, timeout_s: float = 10) -> BackgroundServer:
+        self._thread.start()
+        deadline = time.monotonic() + timeout_s
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError(f"fake server on {self.url} did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("fake", choices=FAKES)
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    uvicorn.run(app_of(args.fake), host="127.0.0.1", port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""The Stripe rail over the official ``stripe`` SDK (DESIGN.md §5; seeds: "Stripe Rail").
+
+PaymentIntent with ``transfer_group`` = escrow id; release = Transfer to the seller's connected
+account with ``source_transaction`` = the PaymentIntent's charge; refund = Refund of the
+PaymentIntent. The SDK's own retries are off: ``connectors.retry`` owns retrying, and every call
+carries the caller's idempotency key (the SDK would otherwise invent a random one).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import stripe
+
+from connectors.exceptions import PermanentError, TransientError
+from connectors.payment_rail import CreatedPayment
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_TRANSIENT = (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
+
+
+class StripeRail:
+    """:param api_key: secret key (``sk_...``).
+    :param api_base: e.g. ``http://127.0.0.1:12111`` for stripe-mock; None = Stripe itself.
+    :param timeout_s: per request. Default - 2 s.
+    """
+
+    def __init__(self, api_key: str, api_base: str | None = None, timeout_s: float = 2.0) -> None:
+        self._client = stripe.StripeClient(
+            api_key,
+            base_addresses={"api": api_base} if api_base else {},
+            max_network_retries=0,
+            http_client=stripe.RequestsClient(timeout=timeout_s),
+        )
+
+    def create_payment(
+        self, *, escrow_id: str, amount_cents: int, currency: str, idempotency_key: str
+    ) -> CreatedPayment:
+        params: Any = {
+            "amount": amount_cents,
+            "currency": currency.lower(),
+            "transfer_group": escrow_id,
+            "metadata": {"escrow_id": escrow_id},
+            "automatic_payment_methods": {"enabled": True},
+        }
+        intent = _call(
+            lambda: self._client.v1.payment_intents.create(
+                params, {"idempotency_key": idempotency_key}
+            )
+        )
+        return CreatedPayment(intent.id, client_secret=intent.client_secret or "")
+
+    def transfer(
+        self,
+        *,
+        escrow_id: str,
+        amount_cents: int,
+        currency: str,
+        provider_payment_id: str,
+        destination: str,
+        idempotency_key: str,
+    ) -> str:
+        intent = _call(lambda: self._client.v1.payment_intents.retrieve(provider_payment_id))
+        params: Any = {
+            "amount": amount_cents,
+            "currency": currency.lower(),
+            "destination": destination,
+            "transfer_group": escrow_id,
+            "metadata": {"escrow_id": escrow_id},
+        }
+        charge = intent.latest_charge
+        if charge:  # ties the transfer to the buyer's funds, not the platform balance
+            params["source_transaction"] = charge if isinstance(charge, str) else charge.id
+        else:
+            logger.warning("PaymentIntent %s has no charge; transfer without source", intent.id)
+        transfer = _call(
+            lambda: self._client.v1.transfers.create(params, {"idempotency_key": idempotency_key})
+        )
+        return str(transfer.id)
+
+    def refund(
+        self,
+        *,
+        escrow_id: str,
+        amount_cents: int,
+        currency: str,
+        provider_payment_id: str,
+        idempotency_key: str,
+    ) -> str:
+        params: Any = {
+            "payment_intent": provider_payment_id,
+            "amount": amount_cents,
+            "metadata": {"escrow_id": escrow_id},
+        }
+        refund = _call(
+            lambda: self._client.v1.refunds.create(params, {"idempotency_key": idempotency_key})
+        )
+        return str(refund.id)
+
+
+def _call(request: Callable[[], T]) -> T:
+    try:
+        return request()
+    except _TRANSIENT as exc:
+        raise TransientError(f"stripe: {exc.user_message or exc}") from exc
+    except stripe.StripeError as exc:
+        if exc.http_status is not None and exc.http_status >= 500:
+            raise TransientError(f"stripe: {exc}") from exc
+        raise PermanentError(f"stripe: {exc.user_message or exc}", exc.code or "") from exc

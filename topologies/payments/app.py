@@ -1,0 +1,113 @@
+"""The payments topology: ``payments.commands.v1`` -> Stripe / custodian -> ``payments.events.v1``,
+exactly-once (DESIGN.md §5)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import SecretStr
+from quixstreams import Application, message_context
+from quixstreams.state import State
+
+from connectors.custodian import CustodianRail
+from connectors.exceptions import DeserializationError
+from connectors.kafka_serdes import schema_registry
+from connectors.payment_rail import PaymentRail
+from connectors.stripe_rail import StripeRail
+from connectors.topics import PAYMENTS_COMMANDS, PAYMENTS_EVENTS
+from schemas.payments.v1.events_pb2 import PaymentEvent
+from topologies import metrics
+from topologies.app_factory import application, run
+from topologies.escrow import mapping
+from topologies.escrow.model import Rail
+from topologies.payments.step import step
+from topologies.records import Decoder, Output, dead_letter
+from topologies.settings import TopologySettings
+from topologies.wiring import emit, input_topic, output_topic, route_dead_letters
+
+NAME = "payments"
+
+
+class PaymentsSettings(TopologySettings):
+    """Providers. Environment: ``STRIPE_API_KEY``, ``STRIPE_API_BASE`` (default stripe-mock),
+    ``CUSTODIAN_URL``, ``CUSTODIAN_API_KEY``, ``PROVIDER_TIMEOUT_S`` (2 per request)."""
+
+    stripe_api_key: SecretStr = SecretStr("sk_test_escrowstreams")
+    stripe_api_base: str | None = "http://127.0.0.1:12111"
+    custodian_url: str = "http://127.0.0.1:12301"
+    custodian_api_key: SecretStr = SecretStr("custodian-dev-key")
+    provider_timeout_s: float = 2.0
+    # Five tries of 2 s plus 1.5 s of backoff fit in one transaction.
+    transaction_timeout_ms: int = 30_000
+
+    def rails(self) -> dict[Rail, PaymentRail]:
+        return {
+            Rail.STRIPE: StripeRail(
+                self.stripe_api_key.get_secret_value(),
+                self.stripe_api_base,
+                self.provider_timeout_s,
+            ),
+            Rail.USDC_BASE: CustodianRail(
+                self.custodian_url,
+                self.custodian_api_key.get_secret_value(),
+                self.provider_timeout_s,
+            ),
+        }
+
+
+class PaymentsHandler:
+    """One payment command record in, its payment event (and dead letter) out."""
+
+    def __init__(self, rails: Mapping[Rail, PaymentRail]) -> None:
+        self._rails = rails
+        self._decoder = Decoder(
+            PAYMENTS_COMMANDS, mapping.PAYMENT_COMMANDS, lambda m: m.meta.escrow_id
+        )
+
+    def __call__(
+        self,
+        value: bytes | None,
+        key: bytes | None,
+        timestamp_ms: int,
+        headers: Any,
+        state: State[str, bytes],
+    ) -> Output:
+        ctx = message_context()
+        try:
+            command = self._decoder.decode(key, value)
+        except DeserializationError as exc:
+            return dead_letter(exc, value, ctx.topic, ctx.partition, ctx.offset)
+        outcome = step(
+            command, state, self._rails, datetime.fromtimestamp(timestamp_ms / 1000, UTC)
+        )
+        if outcome is None:
+            metrics.PAYMENT_COMMANDS.labels(type(command).__name__, "duplicate").inc()
+            return Output()
+        metrics.PAYMENT_COMMANDS.labels(type(command).__name__, type(outcome.event).__name__).inc()
+        records = {PAYMENTS_EVENTS: [mapping.PAYMENT_EVENTS.to_proto(outcome.event)]}
+        if outcome.exhausted is None:
+            return Output(records)
+        letter = dead_letter(outcome.exhausted, value, ctx.topic, ctx.partition, ctx.offset)
+        return Output(records, letter.dead_letter)
+
+
+def build(
+    settings: TopologySettings, registry: Any, rails: Mapping[Rail, PaymentRail]
+) -> Application:
+    app = application(settings, NAME)
+    sdf = app.dataframe(input_topic(app, PAYMENTS_COMMANDS))
+    sdf = sdf.apply(PaymentsHandler(rails), stateful=True, metadata=True)
+    emit(sdf, {PAYMENTS_EVENTS: output_topic(app, PAYMENTS_EVENTS, PaymentEvent, registry)})
+    route_dead_letters(sdf, app, [PAYMENTS_COMMANDS])
+    return app
+
+
+def main() -> None:
+    settings = PaymentsSettings()
+    run(build(settings, schema_registry(settings.schema_registry_url), settings.rails()), settings)
+
+
+if __name__ == "__main__":
+    main()

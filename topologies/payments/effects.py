@@ -1,0 +1,144 @@
+"""Payment commands -> provider calls -> payment events (DESIGN.md §5; sprint tasks 5.2-5.6).
+
+``perform`` makes the one provider call a command asks for, through the rail's port, with the
+command id as idempotency key and transient failures retried (``connectors.retry``). Its answer is
+the payment event to emit; a permanent failure or exhausted retries become the Failed event.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from connectors.exceptions import PermanentError, TransientError
+from connectors.payment_rail import CreatedPayment, PaymentRail
+from connectors.retry import with_retries
+from topologies.escrow.decide import derive_id
+from topologies.escrow.messages import (
+    CreatePaymentIntent,
+    EventMeta,
+    InitiateRefund,
+    PaymentCommand,
+    PaymentEvent,
+    PaymentFailed,
+    PaymentIntentCreated,
+    RefundFailed,
+    RefundSucceeded,
+    TransferFailed,
+    TransferSucceeded,
+    TransferToSeller,
+)
+from topologies.escrow.model import Rail
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The event to emit, and the error when retries ran out (the command then goes to the DLQ
+    as well, for an operator)."""
+
+    event: PaymentEvent
+    exhausted: TransientError | None = None
+
+
+def perform(
+    command: PaymentCommand,
+    rails: Mapping[Rail, PaymentRail],
+    now: datetime,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Outcome:
+    call, succeeded, failed = _PLANS[type(command)](command, rails[command.rail])
+    meta = EventMeta(
+        "", command.meta.escrow_id, now, 0, command.meta.command_id, command.meta.correlation_id
+    )
+    try:
+        return Outcome(_identified(succeeded(meta, with_retries(call, sleep))))
+    except PermanentError as exc:
+        return Outcome(_identified(failed(meta, exc.code or "permanent", str(exc))))
+    except TransientError as exc:
+        return Outcome(_identified(failed(meta, "retries_exhausted", str(exc))), exc)
+
+
+def _identified(event: PaymentEvent) -> PaymentEvent:
+    """Gives the event its deterministic id: (escrow id, event type, causing command id)."""
+    meta = event.meta
+    event_id = derive_id(meta.escrow_id, type(event).__name__, meta.causation_id)
+    return replace(event, meta=replace(meta, event_id=event_id))
+
+
+# A command's plan: the provider call, then how its answer or its failure becomes an event.
+Plan = tuple[
+    Callable[[], Any], Callable[[EventMeta, Any], PaymentEvent], Callable[..., PaymentEvent]
+]
+
+
+def _create_payment(command: CreatePaymentIntent, rail: PaymentRail) -> Plan:
+    def call() -> CreatedPayment:
+        return rail.create_payment(
+            escrow_id=command.meta.escrow_id,
+            amount_cents=command.amount.amount_cents,
+            currency=command.amount.currency,
+            idempotency_key=command.meta.command_id,
+        )
+
+    def succeeded(meta: EventMeta, created: CreatedPayment) -> PaymentEvent:
+        return PaymentIntentCreated(
+            meta,
+            command.rail,
+            created.provider_payment_id,
+            command.amount,
+            created.client_secret,
+            created.deposit_address,
+        )
+
+    def failed(meta: EventMeta, code: str, message: str) -> PaymentEvent:
+        return PaymentFailed(meta, "", code, message)
+
+    return call, succeeded, failed
+
+
+def _transfer(command: TransferToSeller, rail: PaymentRail) -> Plan:
+    stripe = command.rail is Rail.STRIPE
+    destination = command.seller_stripe_account_id if stripe else command.seller_wallet_address
+
+    def call() -> str:
+        return rail.transfer(
+            escrow_id=command.meta.escrow_id,
+            amount_cents=command.amount.amount_cents,
+            currency=command.amount.currency,
+            provider_payment_id=command.provider_payment_id,
+            destination=destination,
+            idempotency_key=command.meta.command_id,
+        )
+
+    return (
+        call,
+        lambda meta, transfer_id: TransferSucceeded(meta, transfer_id, command.amount),
+        TransferFailed,
+    )
+
+
+def _refund(command: InitiateRefund, rail: PaymentRail) -> Plan:
+    def call() -> str:
+        return rail.refund(
+            escrow_id=command.meta.escrow_id,
+            amount_cents=command.amount.amount_cents,
+            currency=command.amount.currency,
+            provider_payment_id=command.provider_payment_id,
+            idempotency_key=command.meta.command_id,
+        )
+
+    return (
+        call,
+        lambda meta, refund_id: RefundSucceeded(meta, refund_id, command.amount),
+        RefundFailed,
+    )
+
+
+_PLANS: dict[type, Callable[[Any, PaymentRail], Plan]] = {
+    CreatePaymentIntent: _create_payment,
+    TransferToSeller: _transfer,
+    InitiateRefund: _refund,
+}
