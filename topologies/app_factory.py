@@ -25,7 +25,10 @@ def application(settings: TopologySettings, name: str) -> Application:
         auto_offset_reset="earliest",
         state_dir=settings.state_dir / name,
         producer_extra_config={"transaction.timeout.ms": settings.transaction_timeout_ms},
-        consumer_extra_config={"fetch.wait.max.ms": settings.fetch_wait_max_ms},
+        consumer_extra_config={
+            "fetch.wait.max.ms": settings.fetch_wait_max_ms,
+            "session.timeout.ms": settings.session_timeout_ms,
+        },
         consumer_poll_timeout=settings.poll_timeout_s,
         loglevel=settings.log_level,
     )

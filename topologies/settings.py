@@ -29,11 +29,11 @@ class TopologySettings(KafkaSettings):
 
     Environment: ``COMMIT_INTERVAL_S`` (0.1: output becomes visible when a checkpoint commits, so
     this bounds command->event latency; Kafka Streams uses 100 ms under exactly-once),
-    ``FETCH_WAIT_MAX_MS`` (100), ``POLL_TIMEOUT_S`` (0.02), ``TRANSACTION_TIMEOUT_MS`` (10000: how
-    long a crashed instance's open transaction blocks read_committed readers), ``STATE_DIR``
-    (RocksDB stores; restored from changelogs when empty), ``METRICS_PORT`` (Prometheus
-    ``/metrics``; 0 = off), ``CONSUMER_GROUP_PREFIX``, ``LOG_LEVEL``. A new consumer group starts
-    from the earliest offsets.
+    ``FETCH_WAIT_MAX_MS`` (100), ``POLL_TIMEOUT_S`` (0.02), ``SESSION_TIMEOUT_MS`` (10000),
+    ``TRANSACTION_TIMEOUT_MS`` (10000: how long a crashed instance's open transaction blocks
+    read_committed readers), ``STATE_DIR`` (RocksDB stores; restored from changelogs when empty),
+    ``METRICS_PORT`` (Prometheus ``/metrics``; 0 = off), ``CONSUMER_GROUP_PREFIX``, ``LOG_LEVEL``.
+    A new consumer group starts from the earliest offsets.
     """
 
     commit_interval_s: float = 0.1
@@ -45,6 +45,8 @@ class TopologySettings(KafkaSettings):
     # Quix fetches in batches of up to 10,000 records and librdkafka waits out the whole timeout
     # when fewer arrive: at low rates every record waited this long (1 s by default).
     poll_timeout_s: float = 0.02
+    # How long a crashed instance keeps its partitions before the group reassigns them.
+    session_timeout_ms: int = 10_000
     state_dir: Path = Path(".run/state")
     metrics_port: int = 0
     consumer_group_prefix: str = "escrow-streams"
