@@ -16,7 +16,14 @@ from topologies.settings import KafkaSettings
 
 logger = logging.getLogger(__name__)
 
-TOPOLOGIES = ["escrow", "contracts", "payments"]
+# Every process `escrow-streams run <name>` starts: the module whose main() runs it.
+PROCESSES = {
+    "escrow": "topologies.escrow.app",
+    "contracts": "topologies.contracts.app",
+    "payments": "topologies.payments.app",
+    "webhooks": "topologies.webhooks.app",
+    "gateway": "gateway.app",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -39,14 +46,14 @@ def _parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="is the cluster up, are the topics there")
     status.set_defaults(handler=_status)
 
-    run = commands.add_parser("run", help="run one topology process until SIGTERM")
-    run.add_argument("topology", choices=TOPOLOGIES)
+    run = commands.add_parser("run", help="run one topology (or the gateway) until SIGTERM")
+    run.add_argument("process", choices=PROCESSES)
     run.set_defaults(handler=_run)
     return parser
 
 
 def _run(args: argparse.Namespace, settings: KafkaSettings) -> int:
-    importlib.import_module(f"topologies.{args.topology}.app").main()
+    importlib.import_module(PROCESSES[args.process]).main()
     return 0
 
 

@@ -31,3 +31,8 @@ PAYMENT_COMMANDS = Counter(
     "Payment commands handled, by the event they produced (or duplicate)",
     ["type", "outcome"],
 )
+WEBHOOK_EVENTS = Counter(
+    "webhook_events_total",
+    "Provider webhook events handled, by the payment event they became",
+    ["type", "outcome"],
+)

@@ -1,0 +1,122 @@
+"""Provider webhooks (DESIGN.md §5; seeds: "Webhook Security"): verify the signature, produce the
+verified event to ``webhook.events.v1`` keyed by provider payment id, answer 2xx only once Kafka
+acknowledged it (a provider retries anything else, so nothing is lost)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import stripe
+from prometheus_client import Counter
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from connectors import custodian
+from connectors.topics import WEBHOOK_EVENTS
+from gateway.problems import Problem
+from gateway.publisher import PublishError
+from schemas.webhooks.v1.events_pb2 import Provider, WebhookEvent
+
+logger = logging.getLogger(__name__)
+
+WEBHOOKS = Counter("gateway_webhooks_total", "Webhooks received", ["provider", "outcome"])
+# Stripe events that move an escrow; others are acknowledged and not forwarded.
+STRIPE_TYPES = {"payment_intent.succeeded", "payment_intent.payment_failed"}
+CUSTODIAN_TYPES = {"deposit.confirmed"}
+SIGNATURE_TOLERANCE_S = 300
+
+
+async def stripe_webhook(request: Request) -> Response:
+    body = await request.body()
+    secret = request.app.state.settings.stripe_webhook_secret.get_secret_value()
+    try:
+        stripe.WebhookSignature.verify_header(
+            body.decode(),
+            request.headers.get("stripe-signature", ""),
+            secret,
+            SIGNATURE_TOLERANCE_S,
+        )
+    except (stripe.SignatureVerificationError, UnicodeDecodeError) as exc:
+        WEBHOOKS.labels("stripe", "bad_signature").inc()
+        raise Problem(
+            400, "invalid-signature", "Webhook signature verification failed", str(exc)
+        ) from exc
+    event = _json(body, "stripe")
+    obj = event.get("data", {}).get("object", {})
+    return await _forward(
+        request, Provider.PROVIDER_STRIPE, event, STRIPE_TYPES, obj.get("id", ""), body
+    )
+
+
+async def custodian_webhook(request: Request) -> Response:
+    body = await request.body()
+    secret = request.app.state.settings.custodian_webhook_secret.get_secret_value()
+    try:
+        custodian.verify(secret, body, request.headers.get(custodian.SIGNATURE_HEADER, ""))
+    except ValueError as exc:
+        WEBHOOKS.labels("custodian", "bad_signature").inc()
+        raise Problem(
+            400, "invalid-signature", "Webhook signature verification failed", str(exc)
+        ) from exc
+    event = _json(body, "custodian")
+    payment_id = event.get("data", {}).get("deposit_id", "")
+    return await _forward(
+        request, Provider.PROVIDER_CUSTODIAN, event, CUSTODIAN_TYPES, payment_id, body
+    )
+
+
+def _json(body: bytes, provider: str) -> dict[str, Any]:
+    try:
+        event = json.loads(body)
+    except ValueError as exc:
+        WEBHOOKS.labels(provider, "malformed").inc()
+        raise Problem(400, "malformed-webhook", "The body is not JSON") from exc
+    if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
+        WEBHOOKS.labels(provider, "malformed").inc()
+        raise Problem(400, "malformed-webhook", "The event has no id or type")
+    return event
+
+
+async def _forward(
+    request: Request,
+    provider: Provider.ValueType,
+    event: dict[str, Any],
+    forwarded_types: set[str],
+    payment_id: str,
+    body: bytes,
+) -> Response:
+    name = Provider.Name(provider).removeprefix("PROVIDER_").lower()
+    if event["type"] not in forwarded_types:
+        WEBHOOKS.labels(name, "ignored").inc()
+        return JSONResponse({"received": True, "forwarded": False})
+    if not payment_id:
+        WEBHOOKS.labels(name, "malformed").inc()
+        raise Problem(400, "malformed-webhook", "The event names no payment")
+    record = WebhookEvent()
+    record.meta.event_id = f"{name}:{event['id']}"
+    record.meta.occurred_at.FromDatetime(datetime.now(UTC))
+    received = record.webhook_received
+    received.provider = provider
+    received.provider_event_id = event["id"]
+    received.event_type = event["type"]
+    received.provider_payment_id = payment_id
+    received.payload = body
+    received.received_at.CopyFrom(record.meta.occurred_at)
+    try:
+        await request.app.state.publisher.publish(WEBHOOK_EVENTS, payment_id, record)
+    except PublishError as exc:
+        WEBHOOKS.labels(name, "unavailable").inc()
+        logger.error("webhook %s not stored: %s", event["id"], exc)
+        raise Problem(503, "unavailable", "The event could not be stored; retry later") from exc
+    WEBHOOKS.labels(name, "forwarded").inc()
+    return JSONResponse({"received": True, "forwarded": True})
+
+
+routes = [
+    Route("/api/webhooks/stripe", stripe_webhook, methods=["POST"]),
+    Route("/api/webhooks/custodian", custodian_webhook, methods=["POST"]),
+]

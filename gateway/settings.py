@@ -1,0 +1,19 @@
+"""The gateway's settings, read once in ``main()``."""
+
+from __future__ import annotations
+
+from pydantic import SecretStr
+
+from topologies.settings import KafkaSettings
+
+
+class GatewaySettings(KafkaSettings):
+    """Environment: ``GATEWAY_HOST`` (127.0.0.1), ``GATEWAY_PORT`` (8080),
+    ``STRIPE_WEBHOOK_SECRET``, ``CUSTODIAN_WEBHOOK_SECRET``, ``PUBLISH_TIMEOUT_S`` (10: how long
+    a webhook waits for Kafka's acknowledgement before answering 503, so the provider retries)."""
+
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8080
+    stripe_webhook_secret: SecretStr = SecretStr("whsec_escrow_streams_dev")
+    custodian_webhook_secret: SecretStr = SecretStr("custodian_webhook_dev")
+    publish_timeout_s: float = 10.0

@@ -1,0 +1,56 @@
+"""Provider-style webhook bodies and signatures for tests and the demo."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from connectors.custodian import sign
+
+# Stripe signs "t=<unix s>,v1=<hex HMAC-SHA256(secret, '<t>.<body>')>", the same scheme as the
+# custodian's: one signer serves both.
+stripe_signature = sign
+
+
+def stripe_event(kind: str, intent_id: str, escrow_id: str, amount_cents: int) -> bytes:
+    intent: dict[str, Any] = {
+        "id": intent_id,
+        "object": "payment_intent",
+        "amount": amount_cents,
+        "amount_received": amount_cents if kind == "payment_intent.succeeded" else 0,
+        "currency": "usd",
+        "metadata": {"escrow_id": escrow_id},
+        "transfer_group": escrow_id,
+    }
+    if kind == "payment_intent.payment_failed":
+        intent["last_payment_error"] = {
+            "code": "card_declined",
+            "message": "Your card was declined.",
+        }
+    event = {
+        "id": f"evt_{uuid.uuid4().hex[:24]}",
+        "object": "event",
+        "type": kind,
+        "data": {"object": intent},
+    }
+    return json.dumps(event).encode()
+
+
+def deposit_confirmed(
+    deposit_id: str, escrow_id: str, from_address: str, amount_cents: int
+) -> bytes:
+    event = {
+        "id": f"evt_{uuid.uuid4().hex[:24]}",
+        "type": "deposit.confirmed",
+        "created": 0,
+        "data": {
+            "deposit_id": deposit_id,
+            "reference": escrow_id,
+            "address": "0xdeposit",
+            "from_address": from_address,
+            "amount_cents": amount_cents,
+            "tx_hash": f"0x{uuid.uuid4().hex}",
+        },
+    }
+    return json.dumps(event).encode()

@@ -1,0 +1,132 @@
+"""The webhooks topology: ``webhook.events.v1`` (key provider payment id) -> deduplicated by
+provider event id -> (USDC deposits: wallet screening) -> ``payments.events.v1`` (key escrow id),
+exactly-once (DESIGN.md §5)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from pydantic import SecretStr
+from quixstreams import Application, message_context
+from quixstreams.state import State
+
+from connectors.custodian import CustodianRail
+from connectors.exceptions import ConnectorError, DeserializationError
+from connectors.kafka_serdes import schema_registry
+from connectors.screening import ChainalysisClient, TrmClient, WalletScreener
+from connectors.topics import PAYMENTS_EVENTS, WEBHOOK_EVENTS
+from schemas.payments.v1.events_pb2 import PaymentEvent
+from schemas.webhooks.v1.events_pb2 import WebhookEvent
+from topologies import metrics
+from topologies.app_factory import application, run
+from topologies.escrow import mapping
+from topologies.proto_mapping import EnvelopeMapper
+from topologies.records import Decoder, Output, dead_letter
+from topologies.settings import TopologySettings
+from topologies.webhooks.screening import DepositReturner, Screener, settle
+from topologies.webhooks.translate import (
+    DepositToScreen,
+    MalformedWebhook,
+    WebhookReceived,
+    translate,
+)
+from topologies.wiring import emit, input_topic, output_topic, route_dead_letters
+
+NAME = "webhooks"
+# Providers redeliver for days (Stripe: up to 3 days); remember event ids a week.
+SEEN_TTL = timedelta(days=7)
+
+
+class WebhooksSettings(TopologySettings):
+    """Environment: ``TRM_URL``, ``TRM_API_KEY``, ``CHAINALYSIS_URL``, ``CHAINALYSIS_API_KEY``,
+    ``CUSTODIAN_URL``, ``CUSTODIAN_API_KEY``, ``PROVIDER_TIMEOUT_S`` (2)."""
+
+    trm_url: str = "http://127.0.0.1:12302"
+    trm_api_key: SecretStr = SecretStr("trm-dev-key")
+    chainalysis_url: str = "http://127.0.0.1:12302"
+    chainalysis_api_key: SecretStr = SecretStr("chainalysis-dev-key")
+    custodian_url: str = "http://127.0.0.1:12301"
+    custodian_api_key: SecretStr = SecretStr("custodian-dev-key")
+    provider_timeout_s: float = 2.0
+    transaction_timeout_ms: int = 30_000
+
+    def screener(self) -> WalletScreener:
+        timeout = self.provider_timeout_s
+        return WalletScreener(
+            TrmClient(self.trm_url, self.trm_api_key.get_secret_value(), timeout),
+            ChainalysisClient(
+                self.chainalysis_url, self.chainalysis_api_key.get_secret_value(), timeout
+            ),
+        )
+
+    def custodian(self) -> CustodianRail:
+        return CustodianRail(
+            self.custodian_url, self.custodian_api_key.get_secret_value(), self.provider_timeout_s
+        )
+
+
+class WebhooksHandler:
+    def __init__(
+        self,
+        screener: Screener,
+        custodian: DepositReturner,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._screener, self._custodian, self._sleep = screener, custodian, sleep
+        self._decoder = Decoder(
+            WEBHOOK_EVENTS,
+            EnvelopeMapper(WebhookEvent, [WebhookReceived]),
+            lambda m: m.provider_payment_id,
+        )
+
+    def __call__(
+        self,
+        value: bytes | None,
+        key: bytes | None,
+        timestamp_ms: int,
+        headers: Any,
+        state: State[str, bytes],
+    ) -> Output:
+        ctx = message_context()
+        try:
+            webhook = self._decoder.decode(key, value)
+            seen_key = f"seen/{webhook.meta.event_id}"
+            if state.get_bytes(seen_key) is not None:
+                metrics.WEBHOOK_EVENTS.labels(webhook.event_type, "duplicate").inc()
+                return Output()
+            event = self._payment_event(webhook)
+        except (DeserializationError, MalformedWebhook, ConnectorError) as exc:
+            return dead_letter(exc, value, ctx.topic, ctx.partition, ctx.offset)
+        state.set_bytes(seen_key, b"1", ttl=SEEN_TTL)
+        outcome = type(event).__name__ if event else "ignored"
+        metrics.WEBHOOK_EVENTS.labels(webhook.event_type, outcome).inc()
+        return Output({PAYMENTS_EVENTS: [mapping.PAYMENT_EVENTS.to_proto(event)] if event else []})
+
+    def _payment_event(self, webhook: WebhookReceived) -> Any:
+        translation = translate(webhook)
+        if isinstance(translation, DepositToScreen):
+            return settle(translation, self._screener, self._custodian, self._sleep)
+        return translation
+
+
+def build(settings: TopologySettings, registry: Any, handler: WebhooksHandler) -> Application:
+    app = application(settings, NAME)
+    sdf = app.dataframe(input_topic(app, WEBHOOK_EVENTS))
+    sdf = sdf.apply(handler, stateful=True, metadata=True)
+    events = output_topic(app, PAYMENTS_EVENTS, PaymentEvent, registry)
+    emit(sdf, {PAYMENTS_EVENTS: events}, key=lambda event: event.meta.escrow_id.encode())
+    route_dead_letters(sdf, app, [WEBHOOK_EVENTS])
+    return app
+
+
+def main() -> None:
+    settings = WebhooksSettings()
+    handler = WebhooksHandler(settings.screener(), settings.custodian())
+    run(build(settings, schema_registry(settings.schema_registry_url), handler), settings)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""Settling a confirmed USDC deposit by screening its sending wallet (seeds: "Risk Thresholds"):
+sanctioned or risk > 80 -> the deposit is returned and the payment fails; 50-80 -> held for manual
+review; < 50 -> PaymentSucceeded."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Protocol
+
+from connectors.retry import with_retries
+from connectors.screening import Screening, Verdict
+from topologies.escrow.decide import derive_id
+from topologies.escrow.messages import (
+    EventMeta,
+    PaymentEvent,
+    PaymentFailed,
+    PaymentHeldForReview,
+    PaymentSucceeded,
+)
+from topologies.webhooks.translate import DepositToScreen
+
+
+class Screener(Protocol):
+    def screen(self, address: str) -> Screening: ...
+
+
+class DepositReturner(Protocol):
+    def return_deposit(
+        self, deposit_id: str, escrow_id: str, reason: str, idempotency_key: str
+    ) -> str: ...
+
+
+def settle(
+    deposit: DepositToScreen,
+    screener: Screener,
+    custodian: DepositReturner,
+    sleep: Callable[[float], None] = time.sleep,
+) -> PaymentEvent:
+    """:raises TransientError | PermanentError: screening or the return failed; the deposit stays
+    unsettled (the caller dead-letters the webhook for an operator)."""
+    screening = with_retries(lambda: screener.screen(deposit.from_address), sleep)
+    meta = deposit.meta
+    if screening.verdict is Verdict.ACCEPT:
+        return PaymentSucceeded(
+            _named(meta, "PaymentSucceeded"),
+            deposit.deposit_id,
+            deposit.amount,
+            deposit.from_address,
+            screening.risk_score,
+        )
+    if screening.verdict is Verdict.REVIEW:
+        return PaymentHeldForReview(
+            _named(meta, "PaymentHeldForReview"),
+            deposit.deposit_id,
+            deposit.amount,
+            deposit.from_address,
+            screening.risk_score,
+        )
+    reason = "sanctioned" if screening.sanctioned else f"risk score {screening.risk_score}"
+    with_retries(
+        lambda: custodian.return_deposit(
+            deposit.deposit_id,
+            meta.escrow_id,
+            f"wallet screening: {reason}",
+            idempotency_key=f"return/{meta.causation_id}",
+        ),
+        sleep,
+    )
+    code = "DEPOSIT_RETURNED_SANCTIONED" if screening.sanctioned else "DEPOSIT_RETURNED_HIGH_RISK"
+    return PaymentFailed(
+        _named(meta, "PaymentFailed"), deposit.deposit_id, code, f"deposit returned: {reason}"
+    )
+
+
+def _named(meta: EventMeta, kind: str) -> EventMeta:
+    return replace(meta, event_id=derive_id(meta.escrow_id, kind, meta.causation_id))
