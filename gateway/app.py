@@ -1,35 +1,57 @@
-"""The HTTP gateway (DESIGN.md §7): ``create_app(settings, publisher) -> Starlette``."""
+"""The HTTP gateway (DESIGN.md §7): ``create_app(settings, publisher, views, auth)``."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Protocol
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 
+from gateway.auth import Authenticator
 from gateway.problems import Problem, http_exception_handler, problem_handler
 from gateway.publisher import KafkaPublisher, Publisher
-from gateway.routes import health, webhooks
+from gateway.routes import commands, escrow, health, webhooks
 from gateway.settings import GatewaySettings
+from schemas.escrow.v1.views_pb2 import EscrowView
+from state_stores.view_table import ViewTable
 
 
-def create_app(settings: GatewaySettings, publisher: Publisher) -> Starlette:
+class Views(Protocol):
+    @property
+    def ready(self) -> bool: ...
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def lag(self) -> int: ...
+    def get(self, escrow_id: str) -> EscrowView | None: ...
+    def escrow_of_contract(self, contract_id: str) -> str | None: ...
+
+
+def create_app(
+    settings: GatewaySettings, publisher: Publisher, views: Views, auth: Authenticator
+) -> Starlette:
+    """The lifespan starts the view table and, on shutdown, stops it and flushes the producer."""
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        views.start()
         yield
-        close = getattr(publisher, "close", None)
-        if close is not None:
-            close()
+        views.stop()
+        publisher.close()
 
     app = Starlette(
-        routes=[*webhooks.routes, *health.routes],
+        routes=[*escrow.routes, *commands.routes, *webhooks.routes, *health.routes],
         exception_handlers={Problem: problem_handler, HTTPException: http_exception_handler},
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.publisher = publisher
+    app.state.views = views
+    app.state.auth = auth
     return app
 
 
@@ -38,8 +60,12 @@ def main() -> None:
     publisher = KafkaPublisher(
         settings.kafka_bootstrap_servers, settings.schema_registry_url, settings.publish_timeout_s
     )
+    views = ViewTable(settings.kafka_bootstrap_servers, Path(settings.view_table_dir))
+    auth = Authenticator(
+        settings.jwt_hs256_key.get_secret_value(), settings.jwt_jwks_url, settings.jwt_audience
+    )
     uvicorn.run(
-        create_app(settings, publisher),
+        create_app(settings, publisher, views, auth),
         host=settings.gateway_host,
         port=settings.gateway_port,
         log_level="info",

@@ -25,6 +25,8 @@ class Publisher(Protocol):
         """
         ...
 
+    def close(self) -> None: ...
+
 
 class KafkaPublisher:
     """:param bootstrap_servers: the cluster.

@@ -10,10 +10,17 @@ from topologies.settings import KafkaSettings
 class GatewaySettings(KafkaSettings):
     """Environment: ``GATEWAY_HOST`` (127.0.0.1), ``GATEWAY_PORT`` (8080),
     ``STRIPE_WEBHOOK_SECRET``, ``CUSTODIAN_WEBHOOK_SECRET``, ``PUBLISH_TIMEOUT_S`` (10: how long
-    a webhook waits for Kafka's acknowledgement before answering 503, so the provider retries)."""
+    a webhook waits for Kafka's acknowledgement before answering 503, so the provider retries),
+    ``VIEW_TABLE_DIR``, ``JWT_HS256_KEY``, ``JWT_JWKS_URL``, ``JWT_AUDIENCE``."""
 
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8080
     stripe_webhook_secret: SecretStr = SecretStr("whsec_escrow_streams_dev")
     custodian_webhook_secret: SecretStr = SecretStr("custodian_webhook_dev")
     publish_timeout_s: float = 10.0
+    # The materialized view table (RocksDB), one directory per gateway instance.
+    view_table_dir: str = ".run/state/gateway-views"
+    # Development tokens are HS256 with this key; set JWT_JWKS_URL for RS256 in production.
+    jwt_hs256_key: SecretStr = SecretStr("escrow-streams-dev-jwt-key-change-me-0123456789")
+    jwt_jwks_url: str | None = None
+    jwt_audience: str | None = None

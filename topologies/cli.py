@@ -22,6 +22,7 @@ PROCESSES = {
     "contracts": "topologies.contracts.app",
     "payments": "topologies.payments.app",
     "webhooks": "topologies.webhooks.app",
+    "projections": "topologies.projections.app",
     "gateway": "gateway.app",
 }
 

@@ -1,22 +1,62 @@
-"""Operator endpoints: liveness, readiness, Prometheus metrics."""
+"""Operator endpoints: liveness, readiness (the view table caught up), metrics, OpenAPI."""
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.schemas import SchemaGenerator
+
+from gateway.problems import Problem
+
+VIEW_LAG = Gauge("gateway_view_table_lag", "Records of escrow.views.v1 not yet in the table")
+SCHEMAS = SchemaGenerator(
+    {"openapi": "3.1.0", "info": {"title": "escrow-streams gateway", "version": "1"}}
+)
 
 
 async def healthz(request: Request) -> Response:
+    """
+    summary: Liveness
+    responses: {200: {description: the process serves}}
+    """
     return JSONResponse({"status": "ok"})
 
 
+async def readyz(request: Request) -> Response:
+    """
+    summary: Readiness - the view table has caught up with escrow.views.v1
+    responses: {200: {description: ready}, 503: {description: still catching up}}
+    """
+    views = request.app.state.views
+    lag = views.lag()
+    VIEW_LAG.set(lag)
+    if not views.ready:
+        raise Problem(503, "not-ready", "The view table is catching up", f"lag {lag}")
+    return JSONResponse({"status": "ready", "view_lag": lag})
+
+
 async def metrics(request: Request) -> Response:
+    """
+    summary: Prometheus metrics
+    responses: {200: {description: text exposition format}}
+    """
+    VIEW_LAG.set(request.app.state.views.lag())
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+async def openapi(request: Request) -> Response:
+    """
+    summary: This document
+    responses: {200: {description: OpenAPI 3.1}}
+    """
+    return JSONResponse(SCHEMAS.get_schema(routes=request.app.routes))
 
 
 routes = [
     Route("/healthz", healthz, methods=["GET"]),
+    Route("/readyz", readyz, methods=["GET"]),
     Route("/metrics", metrics, methods=["GET"]),
+    Route("/openapi.json", openapi, methods=["GET"]),
 ]

@@ -31,6 +31,10 @@ SIGNATURE_TOLERANCE_S = 300
 
 
 async def stripe_webhook(request: Request) -> Response:
+    """
+    summary: Stripe webhook (Stripe-Signature verified); 200 once stored in Kafka
+    responses: {200: {description: stored or ignored}, 400: {description: bad signature}}
+    """
     body = await request.body()
     secret = request.app.state.settings.stripe_webhook_secret.get_secret_value()
     try:
@@ -53,6 +57,10 @@ async def stripe_webhook(request: Request) -> Response:
 
 
 async def custodian_webhook(request: Request) -> Response:
+    """
+    summary: Custodian webhook (HMAC-SHA256 verified); 200 once stored in Kafka
+    responses: {200: {description: stored or ignored}, 400: {description: bad signature}}
+    """
     body = await request.body()
     secret = request.app.state.settings.custodian_webhook_secret.get_secret_value()
     try:

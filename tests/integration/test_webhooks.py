@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,8 +16,10 @@ from connectors.custodian import SIGNATURE_HEADER, sign
 from connectors.fakes.serve import BackgroundServer
 from connectors.topics import PAYMENTS_EVENTS, WEBHOOK_EVENTS
 from gateway.app import create_app
+from gateway.auth import Authenticator
 from gateway.publisher import KafkaPublisher
 from gateway.settings import GatewaySettings
+from state_stores.view_table import ViewTable
 from tests.builders import random_escrow_id
 from tests.http_fakes import fake, serving
 from tests.integration.conftest import ProcessFactory
@@ -37,14 +40,16 @@ CUSTODIAN_SECRET = "custodian_test_secret"
 
 
 @pytest.fixture
-def gateway(bootstrap_servers: str) -> Iterator[BackgroundServer]:
+def gateway(bootstrap_servers: str, tmp_path: Path) -> Iterator[BackgroundServer]:
     settings = GatewaySettings(
         kafka_bootstrap_servers=bootstrap_servers,
         stripe_webhook_secret=STRIPE_SECRET,  # type: ignore[arg-type]
         custodian_webhook_secret=CUSTODIAN_SECRET,  # type: ignore[arg-type]
     )
     publisher = KafkaPublisher(bootstrap_servers, None, settings.publish_timeout_s)
-    with serving(create_app(settings, publisher)) as server:
+    views = ViewTable(bootstrap_servers, tmp_path / "views")
+    auth = Authenticator(settings.jwt_hs256_key.get_secret_value())
+    with serving(create_app(settings, publisher, views, auth)) as server:
         yield server
 
 

@@ -1,0 +1,201 @@
+"""Reading escrows and sending them commands (DESIGN.md §7; seeds: "API Endpoints Overview").
+
+A mutation answers 202 with the command's ``Location``; the escrow topology decides. The gateway
+checks who may ask (the topology checks again) and what the body says, nothing else.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from connectors.topics import ESCROW_COMMANDS
+from gateway.auth import Principal
+from gateway.problems import Problem
+from gateway.publisher import PublishError
+from gateway.views import etag, render, require_party
+from schemas.escrow.v1.views_pb2 import EscrowView
+from topologies.escrow import mapping
+from topologies.escrow.messages import (
+    CancelEscrow,
+    CommandMeta,
+    EscrowCommand,
+    MarkDelivered,
+    RaiseDispute,
+    ReleaseFunds,
+    ResolveDispute,
+)
+from topologies.escrow.model import DisputeResolution
+
+_KEY_NAMESPACE = uuid.UUID("a3c5e0f2-7d41-4f6b-8b1e-5c2d9e4f7a10")
+MAX_TEXT = 500
+
+
+def command_id_for(escrow_id: str, user_id: str, idempotency_key: str | None) -> str:
+    """``<escrow_id>~<hex>``: the escrow id is readable from the command id (GET
+    /api/commands/{id} on any gateway), and the same Idempotency-Key from the same user gives the
+    same command id, which the escrow topology applies once."""
+    if idempotency_key is None:
+        return f"{escrow_id}~{uuid.uuid4().hex}"
+    if not 1 <= len(idempotency_key) <= 255:
+        raise Problem(400, "invalid-idempotency-key", "Idempotency-Key must be 1-255 characters")
+    return f"{escrow_id}~{uuid.uuid5(_KEY_NAMESPACE, f'{user_id}/{idempotency_key}').hex}"
+
+
+async def get_escrow(request: Request) -> Response:
+    """
+    summary: An escrow's view (buyer, seller, admin); ETag = its version
+    responses:
+      200: {description: the escrow}
+      403: {description: not a party}
+      404: {description: unknown}
+    """
+    principal = request.app.state.auth.principal(request)
+    view = _view(request, request.path_params["escrow_id"])
+    party = require_party(view, principal, {"buyer", "seller", "admin"})
+    return JSONResponse(render(view, party), headers={"ETag": etag(view)})
+
+
+async def get_contract_escrow(request: Request) -> Response:
+    """
+    summary: The escrow of a contract, with payment initialization (client secret for the buyer)
+    responses:
+      200: {description: the escrow}
+      403: {description: not a party}
+      404: {description: unknown}
+    """
+    principal = request.app.state.auth.principal(request)
+    escrow_id = request.app.state.views.escrow_of_contract(request.path_params["contract_id"])
+    if escrow_id is None:
+        raise Problem(404, "not-found", "No escrow for this contract (yet)")
+    view = _view(request, escrow_id)
+    party = require_party(view, principal, {"buyer", "seller"})
+    return JSONResponse(render(view, party), headers={"ETag": etag(view)})
+
+
+def _mutation(
+    build: Callable[[CommandMeta, dict[str, Any]], EscrowCommand], allowed: set[str]
+) -> Callable[[Request], Any]:
+    async def endpoint(request: Request) -> Response:
+        principal: Principal = request.app.state.auth.principal(request)
+        escrow_id = request.path_params["escrow_id"]
+        require_party(_view(request, escrow_id), principal, allowed)
+        body = await _body(request)
+        command_id = command_id_for(
+            escrow_id, principal.user_id, request.headers.get("idempotency-key")
+        )
+        meta = CommandMeta(
+            command_id,
+            escrow_id,
+            principal.actor,
+            datetime.now(UTC),
+            _expected_version(request),
+            request.headers.get("x-correlation-id", command_id),
+        )
+        try:
+            await request.app.state.publisher.publish(
+                ESCROW_COMMANDS, escrow_id, mapping.COMMANDS.to_proto(build(meta, body))
+            )
+        except PublishError as exc:
+            raise Problem(503, "unavailable", "The command could not be queued; retry") from exc
+        location = f"/api/commands/{command_id}"
+        return JSONResponse(
+            {"command_id": command_id, "status": "PENDING"},
+            status_code=202,
+            headers={"Location": location},
+        )
+
+    return endpoint
+
+
+def _view(request: Request, escrow_id: str) -> EscrowView:
+    view: EscrowView | None = request.app.state.views.get(escrow_id)
+    if view is None:
+        raise Problem(404, "not-found", "No such escrow")
+    return view
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw:
+        return {}
+    try:
+        body = await request.json()
+    except ValueError as exc:
+        raise Problem(400, "malformed-body", "The body is not JSON") from exc
+    if not isinstance(body, dict):
+        raise Problem(400, "malformed-body", "The body must be a JSON object")
+    for name in ("reason", "note"):
+        value = body.get(name, "")
+        if not isinstance(value, str) or len(value) > MAX_TEXT:
+            raise Problem(422, "invalid-field", f"{name} must be a string of at most {MAX_TEXT}")
+    return body
+
+
+def _expected_version(request: Request) -> int | None:
+    """``If-Match: "5"`` (or ``W/"5"``) -> 5."""
+    header = request.headers.get("if-match")
+    if header is None:
+        return None
+    match = re.fullmatch(r'\s*(?:W/)?"?(\d+)"?\s*', header)
+    if match is None:
+        raise Problem(400, "invalid-if-match", 'If-Match must be an escrow version, e.g. "5"')
+    return int(match.group(1))
+
+
+def _resolution(body: dict[str, Any]) -> DisputeResolution:
+    try:
+        return DisputeResolution[str(body.get("resolution", ""))]
+    except KeyError as exc:
+        raise Problem(
+            422, "invalid-field", "resolution must be FAVOR_SELLER or FAVOR_BUYER"
+        ) from exc
+
+
+mark_delivered = _mutation(lambda meta, b: MarkDelivered(meta, b.get("note", "")), {"seller"})
+mark_delivered.__doc__ = """
+summary: The seller marks the assets delivered
+responses: {202: {description: queued; Location names the command}}
+"""
+release = _mutation(lambda meta, b: ReleaseFunds(meta), {"buyer"})
+release.__doc__ = """
+summary: The buyer releases the funds to the seller
+responses: {202: {description: queued; Location names the command}}
+"""
+dispute = _mutation(lambda meta, b: RaiseDispute(meta, b.get("reason", "")), {"buyer", "seller"})
+dispute.__doc__ = """
+summary: The buyer or seller raises a dispute
+responses: {202: {description: queued; Location names the command}}
+"""
+cancel = _mutation(
+    lambda meta, b: CancelEscrow(meta, b.get("reason", "")), {"buyer", "seller", "admin"}
+)
+cancel.__doc__ = """
+summary: Cancel (before funding) or refund (seller/admin, funded, with a reason)
+responses: {202: {description: queued; Location names the command}}
+"""
+resolve = _mutation(
+    lambda meta, b: ResolveDispute(meta, _resolution(b), b.get("note", "")), {"admin"}
+)
+resolve.__doc__ = """
+summary: An admin resolves a dispute (resolution FAVOR_SELLER or FAVOR_BUYER)
+responses: {202: {description: queued; Location names the command}}
+"""
+
+routes = [
+    Route("/api/escrow/{escrow_id}", get_escrow, methods=["GET"]),
+    Route("/api/contracts/{contract_id}/escrow", get_contract_escrow, methods=["GET"]),
+    Route("/api/escrow/{escrow_id}/mark-delivered", mark_delivered, methods=["POST"]),
+    Route("/api/escrow/{escrow_id}/release", release, methods=["POST"]),
+    Route("/api/escrow/{escrow_id}/dispute", dispute, methods=["POST"]),
+    Route("/api/escrow/{escrow_id}/cancel", cancel, methods=["POST"]),
+    # One dispute per escrow: a dispute is named by its escrow's id.
+    Route("/api/disputes/{escrow_id}/resolve", resolve, methods=["POST"]),
+]

@@ -1,0 +1,51 @@
+"""Escrow views as JSON for clients, and who may see them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from google.protobuf.json_format import MessageToDict
+
+from gateway.auth import Principal
+from gateway.problems import Problem
+from schemas.escrow.v1.views_pb2 import EscrowView
+
+
+def party_of(view: EscrowView, principal: Principal) -> str:
+    """ "buyer", "seller", "admin" or "stranger"."""
+    if principal.user_id == view.buyer_id:
+        return "buyer"
+    if principal.user_id == view.seller_id:
+        return "seller"
+    return "admin" if principal.is_admin else "stranger"
+
+
+def require_party(view: EscrowView, principal: Principal, allowed: set[str]) -> str:
+    """:raises Problem: 403 unless the principal is one of ``allowed`` for this escrow."""
+    party = party_of(view, principal)
+    if party not in allowed:
+        raise Problem(
+            403,
+            "forbidden",
+            "Not allowed for this escrow",
+            f"allowed: {', '.join(sorted(allowed))}",
+        )
+    return party
+
+
+def render(view: EscrowView, party: str) -> dict[str, Any]:
+    """The view as JSON; the payment's client secret is the buyer's alone."""
+    body = MessageToDict(view, preserving_proto_field_name=True)
+    body["status"] = body.get("status", "").removeprefix("ESCROW_STATUS_")
+    body["rail"] = body.get("rail", "").removeprefix("RAIL_")
+    body["version"] = view.version
+    if "amount" in body:
+        body["amount"]["amount_cents"] = view.amount.amount_cents
+    if party != "buyer":
+        body.get("payment", {}).pop("client_secret", None)
+    body.pop("commands", None)
+    return body
+
+
+def etag(view: EscrowView) -> str:
+    return f'"{view.version}"'

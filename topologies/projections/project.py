@@ -1,0 +1,156 @@
+"""``project(view, event) -> view``: the read model of one escrow (DESIGN.md §1 "Projections";
+sprint tasks 8.2-8.3). Pure: the same events in the same order give the same view, so rebuilding
+is replaying ``escrow.events.v1`` (and ``payments.events.v1``) into an empty store.
+
+The view is ``escrow.v1.EscrowView``: status, parties, amount, rail, payment initialization,
+transfer/refund/dispute details, timestamps, version, the last ``HISTORY_KEPT`` events, and the
+outcome (APPLIED / REJECTED + reason) of the last ``COMMANDS_KEPT`` commands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from google.protobuf.message import Message
+
+from schemas.escrow.v1.types_pb2 import EscrowStatus as StatusProto
+from schemas.escrow.v1.views_pb2 import CommandStatus, EscrowView
+from topologies.escrow import messages as m
+from topologies.escrow.model import Actor, Money
+from topologies.proto_mapping import fill
+
+HISTORY_KEPT = 20
+COMMANDS_KEPT = 20
+
+# The escrow status each event leaves behind (events not listed keep it).
+_STATUS = {
+    m.EscrowAwaitFunds: StatusProto.ESCROW_STATUS_AWAIT_FUNDS,
+    m.EscrowFundsHeld: StatusProto.ESCROW_STATUS_FUNDS_HELD,
+    m.EscrowDelivered: StatusProto.ESCROW_STATUS_DELIVERED,
+    m.EscrowDisputed: StatusProto.ESCROW_STATUS_DISPUTED,
+    m.EscrowReleased: StatusProto.ESCROW_STATUS_RELEASED,
+    m.EscrowRefunded: StatusProto.ESCROW_STATUS_REFUNDED,
+    m.EscrowCancelled: StatusProto.ESCROW_STATUS_CANCELLED,
+}
+# The field naming who issued the command behind an event.
+_ISSUER = {
+    m.EscrowCreated: "created_by",
+    m.EscrowDelivered: "delivered_by",
+    m.EscrowTransferRequested: "requested_by",
+    m.EscrowRefundRequested: "requested_by",
+    m.EscrowCancelled: "cancelled_by",
+    m.EscrowDisputed: "raised_by",
+    m.EscrowCommandRejected: "actor",
+}
+
+
+def project(view: EscrowView | None, event: m.EscrowEvent | m.PaymentEvent) -> EscrowView | None:
+    """The view after ``event``; None (nothing to show) for a refusal of an unknown escrow."""
+    if view is None and isinstance(event, m.EscrowCommandRejected):
+        return None
+    new = EscrowView()
+    if view is not None:
+        new.CopyFrom(view)
+    new.escrow_id = event.meta.escrow_id
+    _PAYMENT.get(type(event), _escrow_event)(new, event)
+    return new
+
+
+def _escrow_event(view: EscrowView, event: Any) -> None:
+    if not isinstance(event, m.EscrowCommandRejected):
+        view.version = event.meta.version
+        _timestamp(view.updated_at, event.meta.occurred_at)
+        entry = view.history.add(
+            event_id=event.meta.event_id,
+            event_type=type(event).__name__,
+            version=event.meta.version,
+        )
+        _timestamp(entry.occurred_at, event.meta.occurred_at)
+        del view.history[:-HISTORY_KEPT]
+    if type(event) in _STATUS:
+        view.status = _STATUS[type(event)]
+    details = _DETAILS.get(type(event))
+    if details is not None:
+        details(view, event)
+    if type(event) in _ISSUER:
+        _record_outcome(view, event, getattr(event, _ISSUER[type(event)]))
+
+
+def _record_outcome(view: EscrowView, event: Any, issuer: Actor) -> None:
+    command_id = event.meta.causation_id
+    if any(o.command_id == command_id for o in view.commands):
+        return  # one command, several events (CreateEscrow)
+    rejected = isinstance(event, m.EscrowCommandRejected)
+    view.commands.add(
+        command_id=command_id,
+        status=CommandStatus.COMMAND_STATUS_REJECTED
+        if rejected
+        else CommandStatus.COMMAND_STATUS_APPLIED,
+        reason=event.reason if rejected else "",
+        detail=event.detail if rejected else "",
+        issuer_user_id=issuer.user_id,
+    )
+    del view.commands[:-COMMANDS_KEPT]
+
+
+def _created(view: EscrowView, event: m.EscrowCreated) -> None:
+    view.contract_id, view.buyer_id, view.seller_id = (
+        event.contract_id,
+        event.buyer_id,
+        event.seller_id,
+    )
+    _money(view.amount, event.amount)
+    view.rail = int(event.rail)  # type: ignore[assignment]  # the same numbers
+    _timestamp(view.created_at, event.meta.occurred_at)
+
+
+def _disputed(view: EscrowView, event: m.EscrowDisputed) -> None:
+    fill(view.dispute.raised_by, event.raised_by)
+    view.dispute.reason = event.reason
+
+
+def _payout_requested(view: EscrowView, event: Any) -> None:
+    if event.resolution:
+        view.dispute.resolution = int(event.resolution)  # type: ignore[assignment]
+
+
+def _payment_intent_created(view: EscrowView, event: m.PaymentIntentCreated) -> None:
+    view.payment.provider_payment_id = event.provider_payment_id
+    view.payment.client_secret = event.client_secret
+    view.payment.deposit_address = event.deposit_address
+
+
+_DETAILS: dict[type, Callable[[EscrowView, Any], None]] = {
+    m.EscrowCreated: _created,
+    m.EscrowDisputed: _disputed,
+    m.EscrowTransferRequested: _payout_requested,
+    m.EscrowRefundRequested: _payout_requested,
+    m.EscrowReleased: lambda view, event: setattr(view, "transfer_id", event.transfer_id),
+    m.EscrowRefunded: lambda view, event: setattr(view, "refund_id", event.refund_id),
+}
+# Payment events add what escrow events do not carry; the others are reflected by escrow events.
+_PAYMENT: dict[type, Callable[[EscrowView, Any], None]] = {
+    m.PaymentIntentCreated: _payment_intent_created,
+    **{
+        kind: lambda view, event: None
+        for kind in (
+            m.PaymentSucceeded,
+            m.PaymentFailed,
+            m.PaymentHeldForReview,
+            m.TransferSucceeded,
+            m.TransferFailed,
+            m.RefundSucceeded,
+            m.RefundFailed,
+        )
+    },
+}
+
+
+def _timestamp(target: Any, moment: datetime) -> None:
+    target.FromDatetime(moment)
+
+
+def _money(target: Message, money: Money) -> None:
+    fill(target, money)
