@@ -12,19 +12,12 @@ from pathlib import Path
 from confluent_kafka.admin import AdminClient
 
 from connectors import topics
+from gateway import demo
+from topologies.projections import rebuild
+from topologies.run_all import PROCESSES, run_all
 from topologies.settings import KafkaSettings
 
 logger = logging.getLogger(__name__)
-
-# Every process `escrow-streams run <name>` starts: the module whose main() runs it.
-PROCESSES = {
-    "escrow": "topologies.escrow.app",
-    "contracts": "topologies.contracts.app",
-    "payments": "topologies.payments.app",
-    "webhooks": "topologies.webhooks.app",
-    "projections": "topologies.projections.app",
-    "gateway": "gateway.app",
-}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -47,13 +40,37 @@ def _parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="is the cluster up, are the topics there")
     status.set_defaults(handler=_status)
 
+    rebuild = commands.add_parser("rebuild-view", help="rebuild one escrow's view from events")
+    rebuild.add_argument("escrow_id")
+    rebuild.add_argument("--publish", action="store_true", help="produce it to escrow.views.v1")
+    rebuild.set_defaults(handler=_rebuild_view)
+
+    demo_command = commands.add_parser("demo", help="run the platform and its four stories")
+    demo_command.set_defaults(handler=_demo)
+
     run = commands.add_parser("run", help="run one topology (or the gateway) until SIGTERM")
-    run.add_argument("process", choices=PROCESSES)
+    run.add_argument("process", choices=[*PROCESSES, "all"])
+    run.add_argument("--fakes", action="store_true", help="with all: the local provider fakes too")
     run.set_defaults(handler=_run)
     return parser
 
 
+def _rebuild_view(args: argparse.Namespace, settings: KafkaSettings) -> int:
+    view = rebuild.rebuild_view(settings.kafka_bootstrap_servers, args.escrow_id)
+    rebuild.print_view(view)
+    if view is not None and args.publish:
+        rebuild.publish_view(settings.kafka_bootstrap_servers, view)
+    return 0 if view is not None else 1
+
+
+def _demo(args: argparse.Namespace, settings: KafkaSettings) -> int:
+    demo.main()
+    return 0
+
+
 def _run(args: argparse.Namespace, settings: KafkaSettings) -> int:
+    if args.process == "all":
+        return run_all(args.fakes)
     importlib.import_module(PROCESSES[args.process]).main()
     return 0
 

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from connectors.custodian import SIGNATURE_HEADER, sign
+from connectors.fakes.provider_webhooks import deposit_confirmed, stripe_event, stripe_signature
 from connectors.fakes.serve import BackgroundServer
 from connectors.topics import PAYMENTS_EVENTS, WEBHOOK_EVENTS
 from gateway.app import create_app
@@ -24,7 +25,6 @@ from tests.builders import random_escrow_id
 from tests.http_fakes import fake, serving
 from tests.integration.conftest import ProcessFactory
 from tests.kafka import Tail
-from tests.webhooks import deposit_confirmed, stripe_event, stripe_signature
 from topologies.escrow import mapping
 from topologies.escrow.messages import (
     PaymentEvent,

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
+from connectors.fakes.provider_webhooks import deposit_confirmed, stripe_event
 from tests.builders import NOW, payment_meta
-from tests.webhooks import deposit_confirmed, stripe_event
 from topologies.escrow.messages import PaymentFailed, PaymentSucceeded
 from topologies.escrow.model import Money
 from topologies.webhooks.translate import (

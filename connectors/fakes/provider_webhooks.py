@@ -1,4 +1,5 @@
-"""Provider-style webhook bodies and signatures for tests and the demo."""
+"""Webhooks as Stripe and the custodian send them (bodies and signatures), for tests and the
+demo."""
 
 from __future__ import annotations
 

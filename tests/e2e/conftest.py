@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from gateway.demo import Platform, wait_ready
+from gateway.settings import GatewaySettings
+from tests.http_fakes import free_port
+from tests.processes import TEST_GROUP_PREFIX
+
+
+@pytest.fixture(scope="session")
+def platform(
+    bootstrap_servers: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Platform]:
+    """``escrow-streams run all --fakes``: every topology, the gateway and the provider fakes, as
+    separate processes on the real broker (and stripe-mock), on free ports."""
+    workdir = tmp_path_factory.mktemp("platform")
+    gateway_port, custodian_port, screening_port = free_port(), free_port(), free_port()
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
+        "CONSUMER_GROUP_PREFIX": TEST_GROUP_PREFIX,
+        "STATE_DIR": str(workdir / "state"),
+        "VIEW_TABLE_DIR": str(workdir / "views"),
+        "GATEWAY_PORT": str(gateway_port),
+        "CUSTODIAN_URL": f"http://127.0.0.1:{custodian_port}",
+        "TRM_URL": f"http://127.0.0.1:{screening_port}",
+        "CHAINALYSIS_URL": f"http://127.0.0.1:{screening_port}",
+        "METRICS_BASE_PORT": str(free_port()),
+    }
+    log = (workdir / "platform.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "topologies.cli", "run", "all", "--fakes"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    gateway_url = f"http://127.0.0.1:{gateway_port}"
+    try:
+        wait_ready(gateway_url, timeout_s=180)
+        yield Platform(
+            gateway_url,
+            bootstrap_servers,
+            GatewaySettings(kafka_bootstrap_servers=bootstrap_servers),
+            f"http://127.0.0.1:{screening_port}",
+        )
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(60)
+        log.close()
