@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from confluent_kafka.admin import AdminClient
+from pythonjsonlogger.json import JsonFormatter
 
 from connectors import topics
 from gateway import demo
@@ -21,7 +22,10 @@ logger = logging.getLogger(__name__)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    handler = logging.StreamHandler()
+    # Structured logs (DESIGN.md §8): one JSON object per line.
+    handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     args = _parser().parse_args(argv)
     settings = KafkaSettings()
     return int(args.handler(args, settings))
