@@ -26,6 +26,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Structured logs (DESIGN.md §8): one JSON object per line.
     handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[handler])
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per provider request
     args = _parser().parse_args(argv)
     settings = KafkaSettings()
     return int(args.handler(args, settings))
