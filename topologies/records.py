@@ -8,10 +8,13 @@ everything else (DESIGN.md §6), and the stream goes on.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from google.protobuf.message import Message
+from quixstreams import message_context
 
 from connectors.exceptions import DeserializationError
 from connectors.kafka_serdes import EnvelopeDeserializer, value_context
@@ -73,16 +76,49 @@ class Decoder:
         return message
 
 
-def dead_letter(
-    error: Exception, value: bytes | None, topic: str, partition: int, offset: int
-) -> Output:
-    """An ``Output`` that sends the original bytes to ``<topic>.dlq``, and counts it."""
-    logger.warning("dead letter from %s[%d]@%d: %s", topic, partition, offset, error)
-    metrics.DEAD_LETTERS.labels(topic).inc()
-    headers = [
-        (DLQ_ERROR, f"{type(error).__name__}: {error}".encode()),
-        (DLQ_TOPIC, topic.encode()),
-        (DLQ_PARTITION, str(partition).encode()),
-        (DLQ_OFFSET, str(offset).encode()),
-    ]
-    return Output(dead_letter=DeadLetter(value, headers, topic))
+@dataclass(frozen=True)
+class Record:
+    """The input record being handled."""
+
+    value: bytes | None
+    topic: str
+    partition: int
+    offset: int
+    # The record's timestamp: the handler's "now", so reprocessing decides identically.
+    time: datetime
+
+    def dead_letter(self, error: Exception) -> DeadLetter:
+        """This record for ``<topic>.dlq``, with headers naming ``error``; counted."""
+        logger.warning(
+            "dead letter from %s[%d]@%d: %s", self.topic, self.partition, self.offset, error
+        )
+        metrics.DEAD_LETTERS.labels(self.topic).inc()
+        headers = [
+            (DLQ_ERROR, f"{type(error).__name__}: {error}".encode()),
+            (DLQ_TOPIC, self.topic.encode()),
+            (DLQ_PARTITION, str(self.partition).encode()),
+            (DLQ_OFFSET, str(self.offset).encode()),
+        ]
+        return DeadLetter(self.value, headers, self.topic)
+
+
+def decoded(
+    decoders: Mapping[str, Decoder], handle: Callable[..., Output]
+) -> Callable[..., Output]:
+    """A Quix ``apply(..., metadata=True)`` function: decodes the record with its topic's decoder
+    and calls ``handle(message, record, *state)``; a record that does not decode becomes a dead
+    letter and ``handle`` never sees it."""
+
+    def apply(
+        value: bytes | None, key: bytes | None, timestamp_ms: int, headers: Any, *state: Any
+    ) -> Output:
+        ctx = message_context()
+        time = datetime.fromtimestamp(timestamp_ms / 1000, UTC)
+        record = Record(value, ctx.topic, ctx.partition, ctx.offset, time)
+        try:
+            message = decoders[ctx.topic].decode(key, value)
+        except DeserializationError as exc:
+            return Output(dead_letter=record.dead_letter(exc))
+        return handle(message, record, *state)
+
+    return apply

@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from quixstreams import Application, message_context
+from quixstreams import Application
 
-from connectors.exceptions import DeserializationError
 from connectors.kafka_serdes import schema_registry
 from connectors.topics import CONTRACTS_EVENTS, ESCROW_COMMANDS
 from schemas.contracts.v1.events_pb2 import ContractEvent
@@ -17,7 +15,7 @@ from topologies.app_factory import application, run
 from topologies.contracts.translate import ContractExecuted, create_escrow_for
 from topologies.escrow.mapping import COMMANDS
 from topologies.proto_mapping import EnvelopeMapper
-from topologies.records import Decoder, Output, dead_letter
+from topologies.records import Decoder, Output, Record, decoded
 from topologies.settings import TopologySettings
 from topologies.wiring import emit, input_topic, output_topic, route_dead_letters
 
@@ -25,16 +23,11 @@ NAME = "contracts"
 DECODER = Decoder(CONTRACTS_EVENTS, EnvelopeMapper(ContractEvent, [ContractExecuted]))
 
 
-def handle_record(
-    value: bytes | None, key: bytes | None, timestamp_ms: int, headers: Any
-) -> Output:
-    ctx = message_context()
-    try:
-        event = DECODER.decode(key, value)
-    except DeserializationError as exc:
-        return dead_letter(exc, value, ctx.topic, ctx.partition, ctx.offset)
-    command = create_escrow_for(event, datetime.fromtimestamp(timestamp_ms / 1000, UTC))
-    return Output({ESCROW_COMMANDS: [COMMANDS.to_proto(command)]})
+def _handle(event: ContractExecuted, record: Record) -> Output:
+    return Output({ESCROW_COMMANDS: [COMMANDS.to_proto(create_escrow_for(event, record.time))]})
+
+
+handle_record = decoded({CONTRACTS_EVENTS: DECODER}, _handle)
 
 
 def build(settings: TopologySettings, registry: Any) -> Application:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from quixstreams import message_context
 from quixstreams.state import State
 
-from connectors.exceptions import DeserializationError
 from connectors.topics import ESCROW_COMMANDS, ESCROW_EVENTS, PAYMENTS_COMMANDS, PAYMENTS_EVENTS
 from topologies import metrics
 from topologies.escrow import mapping
@@ -15,7 +13,7 @@ from topologies.escrow.decide import Decision
 from topologies.escrow.messages import CommandMeta, Message
 from topologies.escrow.model import MAX_PAYOUT_FAILURES
 from topologies.escrow.step import step
-from topologies.records import Decoder, Output, dead_letter
+from topologies.records import Decoder, Output, Record, decoded
 
 DECODERS = {
     ESCROW_COMMANDS: Decoder(ESCROW_COMMANDS, mapping.COMMANDS, lambda m: m.meta.escrow_id),
@@ -29,20 +27,8 @@ _BUSINESS = {
 }
 
 
-def handle_record(
-    value: bytes | None,
-    key: bytes | None,
-    timestamp_ms: int,
-    headers: object,
-    state: State[str, bytes],
-) -> Output:
-    """The record's time is the decision's ``now``, so reprocessing decides identically."""
-    ctx = message_context()
-    try:
-        message = DECODERS[ctx.topic].decode(key, value)
-    except DeserializationError as exc:
-        return dead_letter(exc, value, ctx.topic, ctx.partition, ctx.offset)
-    decision = step(message, state, datetime.fromtimestamp(timestamp_ms / 1000, UTC))
+def _handle(message: Message, record: Record, state: State[str, bytes]) -> Output:
+    decision = step(message, state, record.time)
     _count(message, decision)
     return Output(
         {
@@ -52,6 +38,9 @@ def handle_record(
             ],
         }
     )
+
+
+handle_record = decoded(DECODERS, _handle)
 
 
 def _count(message: Message, decision: Decision) -> None:

@@ -3,16 +3,14 @@ exactly-once (DESIGN.md §5)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import SecretStr
-from quixstreams import Application, message_context
+from quixstreams import Application
 from quixstreams.state import State
 
 from connectors.custodian import CustodianRail
-from connectors.exceptions import DeserializationError
 from connectors.kafka_serdes import schema_registry
 from connectors.payment_rail import PaymentRail
 from connectors.stripe_rail import StripeRail
@@ -21,9 +19,10 @@ from schemas.payments.v1.events_pb2 import PaymentEvent
 from topologies import metrics
 from topologies.app_factory import application, run
 from topologies.escrow import mapping
+from topologies.escrow.messages import PaymentCommand
 from topologies.escrow.model import Rail
 from topologies.payments.step import step
-from topologies.records import Decoder, Output, dead_letter
+from topologies.records import Decoder, Output, Record, decoded
 from topologies.settings import TopologySettings
 from topologies.wiring import emit, input_topic, output_topic, route_dead_letters
 
@@ -57,40 +56,23 @@ class PaymentsSettings(TopologySettings):
         }
 
 
-class PaymentsHandler:
-    """One payment command record in, its payment event (and dead letter) out."""
+def payments_handler(rails: Mapping[Rail, PaymentRail]) -> Callable[..., Output]:
+    """One payment command record in, its payment event (and, retries exhausted, a dead
+    letter) out."""
 
-    def __init__(self, rails: Mapping[Rail, PaymentRail]) -> None:
-        self._rails = rails
-        self._decoder = Decoder(
-            PAYMENTS_COMMANDS, mapping.PAYMENT_COMMANDS, lambda m: m.meta.escrow_id
-        )
-
-    def __call__(
-        self,
-        value: bytes | None,
-        key: bytes | None,
-        timestamp_ms: int,
-        headers: Any,
-        state: State[str, bytes],
-    ) -> Output:
-        ctx = message_context()
-        try:
-            command = self._decoder.decode(key, value)
-        except DeserializationError as exc:
-            return dead_letter(exc, value, ctx.topic, ctx.partition, ctx.offset)
-        outcome = step(
-            command, state, self._rails, datetime.fromtimestamp(timestamp_ms / 1000, UTC)
-        )
+    def handle(command: PaymentCommand, record: Record, state: State[str, bytes]) -> Output:
+        outcome = step(command, state, rails, record.time)
+        kind = type(command).__name__
         if outcome is None:
-            metrics.PAYMENT_COMMANDS.labels(type(command).__name__, "duplicate").inc()
+            metrics.PAYMENT_COMMANDS.labels(kind, "duplicate").inc()
             return Output()
-        metrics.PAYMENT_COMMANDS.labels(type(command).__name__, type(outcome.event).__name__).inc()
+        metrics.PAYMENT_COMMANDS.labels(kind, type(outcome.event).__name__).inc()
         records = {PAYMENTS_EVENTS: [mapping.PAYMENT_EVENTS.to_proto(outcome.event)]}
-        if outcome.exhausted is None:
-            return Output(records)
-        letter = dead_letter(outcome.exhausted, value, ctx.topic, ctx.partition, ctx.offset)
-        return Output(records, letter.dead_letter)
+        exhausted = outcome.exhausted
+        return Output(records, record.dead_letter(exhausted) if exhausted else None)
+
+    decoder = Decoder(PAYMENTS_COMMANDS, mapping.PAYMENT_COMMANDS, lambda m: m.meta.escrow_id)
+    return decoded({PAYMENTS_COMMANDS: decoder}, handle)
 
 
 def build(
@@ -98,7 +80,7 @@ def build(
 ) -> Application:
     app = application(settings, NAME)
     sdf = app.dataframe(input_topic(app, PAYMENTS_COMMANDS))
-    sdf = sdf.apply(PaymentsHandler(rails), stateful=True, metadata=True)
+    sdf = sdf.apply(payments_handler(rails), stateful=True, metadata=True)
     emit(sdf, {PAYMENTS_EVENTS: output_topic(app, PAYMENTS_EVENTS, PaymentEvent, registry)})
     route_dead_letters(sdf, app, [PAYMENTS_COMMANDS])
     return app

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from quixstreams import Application, message_context
+from quixstreams import Application
 from quixstreams.state import State
 
-from connectors.exceptions import DeserializationError
 from connectors.kafka_serdes import schema_registry
 from connectors.topics import ESCROW_EVENTS, ESCROW_VIEWS, PAYMENTS_EVENTS
 from schemas.escrow.v1.views_pb2 import EscrowView
 from topologies.app_factory import application, run
 from topologies.escrow import mapping
 from topologies.projections.project import project
-from topologies.records import Decoder, Output, dead_letter
+from topologies.records import Decoder, Output, Record, decoded
 from topologies.settings import TopologySettings
 from topologies.wiring import emit, input_topic, output_topic, route_dead_letters
 
@@ -32,18 +31,7 @@ DECODERS = {
 }
 
 
-def handle_record(
-    value: bytes | None,
-    key: bytes | None,
-    timestamp_ms: int,
-    headers: Any,
-    state: State[str, bytes],
-) -> Output:
-    ctx = message_context()
-    try:
-        event = DECODERS[ctx.topic].decode(key, value)
-    except DeserializationError as exc:
-        return dead_letter(exc, value, ctx.topic, ctx.partition, ctx.offset)
+def _handle(event: Any, record: Record, state: State[str, bytes]) -> Output:
     raw = state.get_bytes(VIEW_KEY)
     before = EscrowView.FromString(raw) if raw is not None else None
     after = project(before, event)
@@ -51,6 +39,9 @@ def handle_record(
         return Output()
     state.set_bytes(VIEW_KEY, after.SerializeToString(deterministic=True))
     return Output({ESCROW_VIEWS: [after]})
+
+
+handle_record = decoded(DECODERS, _handle)
 
 
 def build(settings: TopologySettings, registry: Any) -> Application:

@@ -10,11 +10,11 @@ from datetime import timedelta
 from typing import Any
 
 from pydantic import SecretStr
-from quixstreams import Application, message_context
+from quixstreams import Application
 from quixstreams.state import State
 
 from connectors.custodian import CustodianRail
-from connectors.exceptions import ConnectorError, DeserializationError
+from connectors.exceptions import ConnectorError
 from connectors.kafka_serdes import schema_registry
 from connectors.screening import ChainalysisClient, TrmClient, WalletScreener
 from connectors.topics import PAYMENTS_EVENTS, WEBHOOK_EVENTS
@@ -24,7 +24,7 @@ from topologies import metrics
 from topologies.app_factory import application, run
 from topologies.escrow import mapping
 from topologies.proto_mapping import EnvelopeMapper
-from topologies.records import Decoder, Output, dead_letter
+from topologies.records import Decoder, Output, Record, decoded
 from topologies.settings import TopologySettings
 from topologies.webhooks.screening import DepositReturner, Screener, settle
 from topologies.webhooks.translate import (
@@ -68,51 +68,44 @@ class WebhooksSettings(TopologySettings):
         )
 
 
-class WebhooksHandler:
-    def __init__(
-        self,
-        screener: Screener,
-        custodian: DepositReturner,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self._screener, self._custodian, self._sleep = screener, custodian, sleep
-        self._decoder = Decoder(
-            WEBHOOK_EVENTS,
-            EnvelopeMapper(WebhookEvent, [WebhookReceived]),
-            lambda m: m.provider_payment_id,
-        )
+def webhooks_handler(
+    screener: Screener, custodian: DepositReturner, sleep: Callable[[float], None] = time.sleep
+) -> Callable[..., Output]:
+    """One verified webhook in, at most one payment event (keyed by escrow) out; a provider
+    event id already handled is ignored, and one that cannot be settled is dead-lettered."""
 
-    def __call__(
-        self,
-        value: bytes | None,
-        key: bytes | None,
-        timestamp_ms: int,
-        headers: Any,
-        state: State[str, bytes],
-    ) -> Output:
-        ctx = message_context()
+    def handle(webhook: WebhookReceived, record: Record, state: State[str, bytes]) -> Output:
+        seen_key = f"seen/{webhook.meta.event_id}"
+        if state.get_bytes(seen_key) is not None:
+            metrics.WEBHOOK_EVENTS.labels(webhook.event_type, "duplicate").inc()
+            return Output()
         try:
-            webhook = self._decoder.decode(key, value)
-            seen_key = f"seen/{webhook.meta.event_id}"
-            if state.get_bytes(seen_key) is not None:
-                metrics.WEBHOOK_EVENTS.labels(webhook.event_type, "duplicate").inc()
-                return Output()
-            event = self._payment_event(webhook)
-        except (DeserializationError, MalformedWebhook, ConnectorError) as exc:
-            return dead_letter(exc, value, ctx.topic, ctx.partition, ctx.offset)
+            event = _payment_event(webhook, screener, custodian, sleep)
+        except (MalformedWebhook, ConnectorError) as exc:
+            return Output(dead_letter=record.dead_letter(exc))
         state.set_bytes(seen_key, b"1", ttl=SEEN_TTL)
         outcome = type(event).__name__ if event else "ignored"
         metrics.WEBHOOK_EVENTS.labels(webhook.event_type, outcome).inc()
         return Output({PAYMENTS_EVENTS: [mapping.PAYMENT_EVENTS.to_proto(event)] if event else []})
 
-    def _payment_event(self, webhook: WebhookReceived) -> Any:
-        translation = translate(webhook)
-        if isinstance(translation, DepositToScreen):
-            return settle(translation, self._screener, self._custodian, self._sleep)
-        return translation
+    mapper = EnvelopeMapper(WebhookEvent, [WebhookReceived])
+    decoder = Decoder(WEBHOOK_EVENTS, mapper, lambda m: m.provider_payment_id)
+    return decoded({WEBHOOK_EVENTS: decoder}, handle)
 
 
-def build(settings: TopologySettings, registry: Any, handler: WebhooksHandler) -> Application:
+def _payment_event(
+    webhook: WebhookReceived,
+    screener: Screener,
+    custodian: DepositReturner,
+    sleep: Callable[[float], None],
+) -> Any:
+    translation = translate(webhook)
+    if isinstance(translation, DepositToScreen):
+        return settle(translation, screener, custodian, sleep)
+    return translation
+
+
+def build(settings: TopologySettings, registry: Any, handler: Callable[..., Output]) -> Application:
     app = application(settings, NAME)
     sdf = app.dataframe(input_topic(app, WEBHOOK_EVENTS))
     sdf = sdf.apply(handler, stateful=True, metadata=True)
@@ -124,7 +117,7 @@ def build(settings: TopologySettings, registry: Any, handler: WebhooksHandler) -
 
 def main() -> None:
     settings = WebhooksSettings()
-    handler = WebhooksHandler(settings.screener(), settings.custodian())
+    handler = webhooks_handler(settings.screener(), settings.custodian())
     run(build(settings, schema_registry(settings.schema_registry_url), handler), settings)
 
 
