@@ -11,7 +11,8 @@ import pytest
 from gateway.demo import Platform, wait_ready
 from gateway.settings import GatewaySettings
 from tests.http_fakes import free_port
-from tests.processes import TEST_GROUP_PREFIX
+
+E2E_GROUP_PREFIX = "escrow-streams-e2e"
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +26,7 @@ def platform(
     env = {
         **os.environ,
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
-        "CONSUMER_GROUP_PREFIX": TEST_GROUP_PREFIX,
+        "CONSUMER_GROUP_PREFIX": E2E_GROUP_PREFIX,
         "STATE_DIR": str(workdir / "state"),
         "VIEW_TABLE_DIR": str(workdir / "views"),
         "GATEWAY_PORT": str(gateway_port),
