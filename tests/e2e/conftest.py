@@ -15,12 +15,14 @@ from tests.http_fakes import free_port
 E2E_GROUP_PREFIX = "escrow-streams-e2e"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def platform(
     bootstrap_servers: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Platform]:
     """``escrow-streams run all --fakes``: every topology, the gateway and the provider fakes, as
-    separate processes on the real broker (and stripe-mock), on free ports."""
+    separate processes on the real broker (and stripe-mock), on free ports. Module-scoped and in
+    consumer groups of its own: it must not run beside the integration tests' processes, which
+    would then share its inputs (and see its duplicate outputs)."""
     workdir = tmp_path_factory.mktemp("platform")
     gateway_port, custodian_port, screening_port = free_port(), free_port(), free_port()
     env = {
