@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,6 +57,14 @@ def _describe(admin: AdminClient, topic: str) -> tuple[int, dict[str, str]]:
     return partitions, {name: entry.value for name, entry in configs.items()}
 
 
+def wait_for_retention(admin: AdminClient, topic: str, expected: str) -> None:
+    """A config change reaches the broker through the controller: it shows a moment later."""
+    deadline = time.monotonic() + 30
+    while _describe(admin, topic)[1]["retention.ms"] != expected:
+        assert time.monotonic() < deadline, f"{topic}: retention.ms never became {expected}"
+        time.sleep(0.1)
+
+
 def test_the_broker_shows_every_topic_as_the_catalog_says(
     admin: AdminClient, catalog: list[TopicSpec]
 ) -> None:
@@ -82,11 +91,12 @@ def test_apply_corrects_a_drifted_config(admin: AdminClient, catalog: list[Topic
     events = catalog[0]
     drifted = [TopicSpec(events.name, events.partitions, 1000, "delete")]
     apply_catalog(admin, drifted, replication_factor=1)
+    wait_for_retention(admin, events.name, "1000")
 
     changes = apply_catalog(admin, catalog, replication_factor=1)
 
     assert [(c.topic, c.action) for c in changes] == [(events.name, "alter")]
-    assert _describe(admin, events.name)[1]["retention.ms"] == str(events.retention_ms)
+    wait_for_retention(admin, events.name, str(events.retention_ms))
 
 
 def test_a_partition_count_mismatch_is_reported_not_changed(
