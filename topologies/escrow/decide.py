@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import partial
 from typing import Any
@@ -330,7 +330,7 @@ def _refund(
     return [requested], [command]
 
 
-def _elapsed(since: datetime | None, period: Any, now: datetime) -> bool:
+def _elapsed(since: datetime | None, period: timedelta, now: datetime) -> bool:
     return since is not None and now - since >= period
 
 
