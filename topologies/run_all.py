@@ -3,7 +3,8 @@ honcho (a Procfile runner), stopped together on SIGINT/SIGTERM or when any of th
 
 With ``--fakes`` the local custodian and screening servers run too, on the ports of
 ``CUSTODIAN_URL`` / ``TRM_URL`` (defaults 12301 / 12302), for the demo and end-to-end tests.
-Each process serves Prometheus metrics on its own port from ``METRICS_BASE_PORT`` (9101).
+Each process serves Prometheus metrics on its own port from ``METRICS_BASE_PORT`` (9101; 0 = no
+metrics servers).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ def run_all(with_fakes: bool) -> int:
     base_port = int(env.get("METRICS_BASE_PORT", "9101"))
     manager = Manager(Printer(sys.stdout, colour=False))
     for index, (name, command) in enumerate(commands(with_fakes, env).items()):
-        manager.add_process(name, command, env={**env, "METRICS_PORT": str(base_port + index)})
+        port = base_port + index if base_port else 0
+        manager.add_process(name, command, env={**env, "METRICS_PORT": str(port)})
     manager.loop()
     return int(manager.returncode or 0)
