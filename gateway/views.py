@@ -34,7 +34,7 @@ def require_party(view: EscrowView, principal: Principal, allowed: set[str]) -> 
 
 
 def render(view: EscrowView, party: str) -> dict[str, Any]:
-    """The view as JSON; the payment's client secret is the buyer's alone."""
+    """The view as JSON; how to pay (client secret, deposit address) is the buyer's alone."""
     body = MessageToDict(view, preserving_proto_field_name=True)
     body["status"] = body.get("status", "").removeprefix("ESCROW_STATUS_")
     body["rail"] = body.get("rail", "").removeprefix("RAIL_")
@@ -42,7 +42,8 @@ def render(view: EscrowView, party: str) -> dict[str, Any]:
     if "amount" in body:
         body["amount"]["amount_cents"] = view.amount.amount_cents
     if party != "buyer":
-        body.get("payment", {}).pop("client_secret", None)
+        for secret in ("client_secret", "deposit_address"):
+            body.get("payment", {}).pop(secret, None)
     body.pop("commands", None)
     return body
 

@@ -103,6 +103,47 @@ def test_prefer_wait_returns_the_outcome_once_it_exists(funded: Story) -> None:
     assert answer.headers["Preference-Applied"] == "wait=5"
 
 
+def test_only_the_buyer_sees_how_to_pay(funded: Story) -> None:
+    buyer_view = funded.buyer.contract_escrow(funded.contract_id).json()
+    seller_view = funded.seller.contract_escrow(funded.contract_id).json()
+
+    assert buyer_view["payment"]["client_secret"]
+    assert "client_secret" not in seller_view["payment"]
+
+
+@pytest.mark.parametrize(
+    ("action", "body", "headers", "status", "kind"),
+    [
+        ("mark-delivered", None, {"If-Match": "yesterday"}, 400, "invalid-if-match"),
+        ("resolve", {"resolution": "SPLIT"}, {}, 422, "invalid-field"),
+        ("dispute", {"reason": 42}, {}, 422, "invalid-field"),
+    ],
+)
+def test_a_malformed_request_gets_a_problem_and_queues_nothing(
+    funded: Story,
+    action: str,
+    body: dict[str, object] | None,
+    headers: dict[str, str],
+    status: int,
+    kind: str,
+) -> None:
+    who = funded.admin if action == "resolve" else funded.seller
+
+    answer = who.command(funded.escrow_id, action, body, **headers)
+
+    assert (answer.status_code, answer.json()["type"]) == (status, f"/problems/{kind}")
+    assert "location" not in answer.headers  # no command was queued
+
+
+def test_unknown_escrows_and_routes_are_problems(funded: Story) -> None:
+    unknown = funded.buyer.escrow("esc_does_not_exist")
+    no_route = funded.buyer.http.get("/api/nothing-here")
+
+    assert (unknown.status_code, unknown.json()["type"]) == (404, "/problems/not-found")
+    assert no_route.status_code == 404
+    assert no_route.headers["content-type"] == "application/problem+json"
+
+
 def test_the_openapi_document_lists_every_route(platform: Platform) -> None:
     document = httpx.get(f"{platform.gateway_url}/openapi.json").json()
     app = create_app(platform.settings, None, None, None)  # type: ignore[arg-type]
