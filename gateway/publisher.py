@@ -52,7 +52,10 @@ class KafkaPublisher:
             loop.call_soon_threadsafe(_settle, acknowledged, error)
 
         value = self._serializers[topic](envelope, value_context(topic))
-        self._producer.produce(topic, key=key, value=value, on_delivery=delivered)
+        try:
+            self._producer.produce(topic, key=key, value=value, on_delivery=delivered)
+        except BufferError as exc:  # the local queue is full: the broker is behind or away
+            raise PublishError(f"{topic}: producer queue full") from exc
         try:
             await asyncio.wait_for(acknowledged, self._timeout_s)
         except TimeoutError as exc:
