@@ -30,6 +30,7 @@ from tests.builders import create_escrow
 from tests.kafka import Tail
 from tests.processes import TopologyProcess
 from topologies.escrow import mapping
+from topologies.settings import TopologySettings
 
 
 class Bench:
@@ -142,7 +143,7 @@ def main() -> None:
     finally:
         topology.stop()
 
-    interval = os.environ.get("COMMIT_INTERVAL_S", "0.1")
+    interval = TopologySettings().commit_interval_s
     rate = args.commands / elapsed
     print(f"escrow topology, exactly-once, commit interval {interval} s, 1 instance, 12 partitions")
     print(f"throughput: {args.commands} CreateEscrow in {elapsed:.2f} s = {rate:,.0f} commands/s")
