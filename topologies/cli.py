@@ -1,4 +1,5 @@
-"""The ``escrow-streams`` command: ``run <topology>``, ``topics apply``, ``status``."""
+"""The ``escrow-streams`` command: ``run <process>|all``, ``topics apply``, ``status``, ``demo``,
+``rebuild-view``."""
 
 from __future__ import annotations
 
@@ -45,10 +46,10 @@ def _parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="is the cluster up, are the topics there")
     status.set_defaults(handler=_status)
 
-    rebuild = commands.add_parser("rebuild-view", help="rebuild one escrow's view from events")
-    rebuild.add_argument("escrow_id")
-    rebuild.add_argument("--publish", action="store_true", help="produce it to escrow.views.v1")
-    rebuild.set_defaults(handler=_rebuild_view)
+    rebuild_cmd = commands.add_parser("rebuild-view", help="rebuild one escrow's view from events")
+    rebuild_cmd.add_argument("escrow_id")
+    rebuild_cmd.add_argument("--publish", action="store_true", help="produce it to escrow.views.v1")
+    rebuild_cmd.set_defaults(handler=_rebuild_view)
 
     demo_command = commands.add_parser("demo", help="run the platform and its four stories")
     demo_command.set_defaults(handler=_demo)

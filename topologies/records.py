@@ -41,8 +41,7 @@ class DeadLetter:
 
 @dataclass(frozen=True)
 class Output:
-    """What one input record produces: envelopes per destination topic (keyed like the input),
-    or a dead letter."""
+    """What one input record produces: envelopes per destination topic, and/or a dead letter."""
 
     records: dict[str, list[Message]] = field(default_factory=dict)
     dead_letter: DeadLetter | None = None
