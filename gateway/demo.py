@@ -17,9 +17,10 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import httpx
 from confluent_kafka import Producer
@@ -247,28 +248,46 @@ def wait_ready(url: str, timeout_s: float = 120) -> None:
     raise TimeoutError(f"the gateway at {url} was not ready in {timeout_s} s")
 
 
-def main() -> None:
-    settings = GatewaySettings()
+@contextmanager
+def running_platform(
+    log: IO[bytes],
+    settings: GatewaySettings,
+    screening_url: str,
+    env: Mapping[str, str] | None = None,
+    ready_timeout_s: float = 120,
+) -> Iterator[Platform]:
+    """``escrow-streams run all --fakes`` (every topology, the gateway, the provider fakes) in a
+    process group of its own, ready to serve; the whole group gets SIGTERM on exit.
+
+    :param log: where the processes' output goes.
+    :param settings: the gateway's settings, as ``env`` gives them to it.
+    :param screening_url: where the screening fake listens (``TRM_URL``).
+    :param env: the processes' environment. Default - this process's.
+    """
     gateway_url = f"http://{settings.gateway_host}:{settings.gateway_port}"
-    screening_url = os.environ.get("TRM_URL", "http://127.0.0.1:12302")
-    log = tempfile.NamedTemporaryFile(prefix="escrow-demo-", suffix=".log", delete=False)
-    print(f"starting every topology, the gateway and the provider fakes (log: {log.name})")
-    platform_process = subprocess.Popen(
+    process = subprocess.Popen(
         [sys.executable, "-m", "topologies.cli", "run", "all", "--fakes"],
+        env=None if env is None else dict(env),
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     try:
-        started = time.perf_counter()
-        wait_ready(gateway_url)
-        print(f"platform ready in {time.perf_counter() - started:.1f} s at {gateway_url}")
-        failures = run_stories(
-            Platform(gateway_url, settings.kafka_bootstrap_servers, settings, screening_url)
-        )
+        wait_ready(gateway_url, ready_timeout_s)
+        yield Platform(gateway_url, settings.kafka_bootstrap_servers, settings, screening_url)
     finally:
-        os.killpg(platform_process.pid, signal.SIGTERM)
-        platform_process.wait(60)
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(60)
+
+
+def main() -> None:
+    log = tempfile.NamedTemporaryFile(prefix="escrow-demo-", suffix=".log", delete=False)
+    print(f"starting every topology, the gateway and the provider fakes (log: {log.name})")
+    started = time.perf_counter()
+    screening_url = os.environ.get("TRM_URL", "http://127.0.0.1:12302")
+    with running_platform(log, GatewaySettings(), screening_url) as platform:
+        print(f"platform ready in {time.perf_counter() - started:.1f} s at {platform.gateway_url}")
+        failures = run_stories(platform)
     print(f"\n{len(STORIES) - failures}/{len(STORIES)} stories ended as expected")
     sys.exit(1 if failures else 0)
 

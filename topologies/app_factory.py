@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from prometheus_client import start_http_server
 from quixstreams import Application
 
+from connectors.kafka_serdes import schema_registry
 from topologies.settings import TopologySettings
 
 logger = logging.getLogger(__name__)
@@ -32,6 +35,12 @@ def application(settings: TopologySettings, name: str) -> Application:
         consumer_poll_timeout=settings.poll_timeout_s,
         loglevel=settings.log_level,
     )
+
+
+def serve(build: Callable[[TopologySettings, Any], Application]) -> None:
+    """``main()`` of a topology that needs nothing but settings and the schema registry."""
+    settings = TopologySettings()
+    run(build(settings, schema_registry(settings.schema_registry_url)), settings)
 
 
 def run(app: Application, settings: TopologySettings) -> None:

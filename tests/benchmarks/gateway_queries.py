@@ -16,16 +16,14 @@ import argparse
 import asyncio
 import os
 import shutil
-import signal
 import subprocess
-import sys
 import tempfile
 import time
 
 import httpx
 
 from gateway.auth import issue_token
-from gateway.demo import Platform, Story, wait_ready
+from gateway.demo import Story, running_platform
 from gateway.settings import GatewaySettings
 from tests.benchmarks.escrow_topology import percentile
 
@@ -78,38 +76,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args()
-    settings = GatewaySettings()
-    gateway_url = f"http://{settings.gateway_host}:{settings.gateway_port}"
     log = tempfile.NamedTemporaryFile(prefix="bench-gateway-", suffix=".log", delete=False)
-    platform = subprocess.Popen(
-        [sys.executable, "-m", "topologies.cli", "run", "all", "--fakes"],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        wait_ready(gateway_url)
-        story = Story(
-            Platform(
-                gateway_url,
-                settings.kafka_bootstrap_servers,
-                settings,
-                os.environ.get("TRM_URL", "http://127.0.0.1:12302"),
-            ),
-            "one escrow to query",
-        )
+    screening_url = os.environ.get("TRM_URL", "http://127.0.0.1:12302")
+    with running_platform(log, GatewaySettings(), screening_url) as platform:
+        story = Story(platform, "one escrow to query")
         story.contract_executed(500_000)
-        token = issue_token(settings.jwt_hs256_key.get_secret_value(), story.buyer.user_id)
-        url = f"{gateway_url}/api/escrow/{story.escrow_id}"
+        key = platform.settings.jwt_hs256_key.get_secret_value()
+        token = issue_token(key, story.buyer.user_id)
+        url = f"{platform.gateway_url}/api/escrow/{story.escrow_id}"
+        story.close()
         if shutil.which("wrk"):
             run_wrk(url, token, args.seconds, args.concurrency)
-            story.close()
             return
         latencies = asyncio.run(hammer(url, token, args.seconds, args.concurrency))
-        story.close()
-    finally:
-        os.killpg(platform.pid, signal.SIGTERM)
-        platform.wait(60)
     print(
         f"gateway GET /api/escrow/{{id}}: 1 uvicorn process, {args.concurrency} in flight, "
         f"{args.seconds:.0f} s"

@@ -1,14 +1,11 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
 
-from gateway.demo import Platform, wait_ready
+from gateway.demo import Platform, running_platform
 from gateway.settings import GatewaySettings
 from tests.http_fakes import free_port
 
@@ -37,24 +34,10 @@ def platform(
         "CHAINALYSIS_URL": f"http://127.0.0.1:{screening_port}",
         "METRICS_BASE_PORT": "0",  # eight adjacent free ports cannot be promised
     }
-    log = (workdir / "platform.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "topologies.cli", "run", "all", "--fakes"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    gateway_url = f"http://127.0.0.1:{gateway_port}"
-    try:
-        wait_ready(gateway_url, timeout_s=180)
-        yield Platform(
-            gateway_url,
-            bootstrap_servers,
-            GatewaySettings(kafka_bootstrap_servers=bootstrap_servers),
-            f"http://127.0.0.1:{screening_port}",
-        )
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(60)
-        log.close()
+    settings = GatewaySettings(kafka_bootstrap_servers=bootstrap_servers, gateway_port=gateway_port)
+    screening_url = f"http://127.0.0.1:{screening_port}"
+    with (
+        (workdir / "platform.log").open("wb") as log,
+        running_platform(log, settings, screening_url, env, ready_timeout_s=180) as running,
+    ):
+        yield running

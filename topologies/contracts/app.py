@@ -7,11 +7,10 @@ from typing import Any
 
 from quixstreams import Application
 
-from connectors.kafka_serdes import schema_registry
 from connectors.topics import CONTRACTS_EVENTS, ESCROW_COMMANDS
 from schemas.contracts.v1.events_pb2 import ContractEvent
 from schemas.escrow.v1.commands_pb2 import EscrowCommand
-from topologies.app_factory import application, run
+from topologies.app_factory import application, serve
 from topologies.contracts.translate import ContractExecuted, create_escrow_for
 from topologies.escrow.mapping import COMMANDS
 from topologies.proto_mapping import EnvelopeMapper
@@ -41,8 +40,7 @@ def build(settings: TopologySettings, registry: Any) -> Application:
 
 
 def main() -> None:
-    settings = TopologySettings()
-    run(build(settings, schema_registry(settings.schema_registry_url)), settings)
+    serve(build)
 
 
 if __name__ == "__main__":

@@ -7,11 +7,10 @@ from typing import Any
 
 from quixstreams import Application
 
-from connectors.kafka_serdes import schema_registry
 from connectors.topics import ESCROW_COMMANDS, ESCROW_EVENTS, PAYMENTS_COMMANDS, PAYMENTS_EVENTS
 from schemas.escrow.v1.events_pb2 import EscrowEvent
 from schemas.payments.v1.commands_pb2 import PaymentCommand
-from topologies.app_factory import application, run
+from topologies.app_factory import application, serve
 from topologies.escrow.handler import handle_record
 from topologies.settings import TopologySettings
 from topologies.wiring import emit, input_topic, output_topic, route_dead_letters
@@ -36,8 +35,7 @@ def build(settings: TopologySettings, registry: Any) -> Application:
 
 
 def main() -> None:
-    settings = TopologySettings()
-    run(build(settings, schema_registry(settings.schema_registry_url)), settings)
+    serve(build)
 
 
 if __name__ == "__main__":

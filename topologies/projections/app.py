@@ -13,10 +13,9 @@ from typing import Any
 from quixstreams import Application
 from quixstreams.state import State
 
-from connectors.kafka_serdes import schema_registry
 from connectors.topics import ESCROW_EVENTS, ESCROW_VIEWS, PAYMENTS_EVENTS
 from schemas.escrow.v1.views_pb2 import EscrowView
-from topologies.app_factory import application, run
+from topologies.app_factory import application, serve
 from topologies.escrow import mapping
 from topologies.projections.project import project
 from topologies.records import Decoder, Output, Record, decoded
@@ -55,8 +54,7 @@ def build(settings: TopologySettings, registry: Any) -> Application:
 
 
 def main() -> None:
-    settings = TopologySettings()
-    run(build(settings, schema_registry(settings.schema_registry_url)), settings)
+    serve(build)
 
 
 if __name__ == "__main__":
