@@ -1,5 +1,5 @@
 """The USDC-on-Base custodian (DESIGN.md §5; seeds: "USDC Rail"), over httpx. The API it speaks is
-in ``custodian_api.md``; ``connectors.fakes.custodian`` serves it locally."""
+in ``custodian_api.md``; ``tests.provider_fakes.custodian`` serves it locally."""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
-"""librdkafka settings every producer of this project shares."""
+"""Where the cluster is (``KafkaSettings``) and the librdkafka settings every producer shares."""
 
 from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Keys must land on the same partition whoever produces them: the escrow topology joins
 # escrow.commands.v1 and payments.events.v1 by partition (co-partitioning), and its output is
@@ -17,3 +19,18 @@ def producer_config(bootstrap_servers: str) -> dict[str, str | int | bool]:
         "acks": "all",
         "enable.idempotence": True,
     }
+
+
+class KafkaSettings(BaseSettings):
+    """Where the cluster is and how to talk to it.
+
+    Environment: ``KAFKA_BOOTSTRAP_SERVERS`` (default ``127.0.0.1:9092``), ``SCHEMA_REGISTRY_URL``
+    (unset: the in-process mock registry), ``KAFKA_REPLICATION_FACTOR`` (default 1; 3 in
+    production).
+    """
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    schema_registry_url: str | None = None
+    kafka_replication_factor: int = 1

@@ -11,7 +11,7 @@ import jwt
 from starlette.requests import Request
 
 from gateway.problems import Problem
-from topologies.escrow.model import Actor, Role
+from kernel.model import Actor, Role
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import SecretStr
 
-from topologies.settings import KafkaSettings
+from connectors.kafka_config import KafkaSettings
 
 
 class GatewaySettings(KafkaSettings):

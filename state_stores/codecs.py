@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from kernel.model import Escrow
+from kernel.proto_mapping import fill, from_proto
 from schemas.escrow.v1.state_pb2 import EscrowState
-from topologies.escrow.model import Escrow
-from topologies.proto_mapping import fill, from_proto
 
 
 def encode_escrow(escrow: Escrow) -> bytes:

@@ -7,8 +7,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from topologies.escrow.decide import decide
-from topologies.escrow.messages import (
+from kernel.messages import (
     CancelEscrow,
     CommandMeta,
     CreateEscrow,
@@ -23,7 +22,7 @@ from topologies.escrow.messages import (
     ResolveDispute,
     TransferSucceeded,
 )
-from topologies.escrow.model import (
+from kernel.model import (
     Actor,
     DisputeResolution,
     Escrow,
@@ -33,6 +32,7 @@ from topologies.escrow.model import (
     Rail,
     Role,
 )
+from topologies.escrow.decide import decide
 
 
 def random_id(prefix: str) -> str:

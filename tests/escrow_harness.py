@@ -11,9 +11,9 @@ from connectors.topics import (
     PAYMENTS_COMMANDS,
     PAYMENTS_EVENTS,
 )
+from kernel import mapping
+from kernel.messages import EscrowCommand, EscrowEvent, PaymentCommand, PaymentEvent
 from tests.kafka import EnvelopeProducer, Tail
-from topologies.escrow import mapping
-from topologies.escrow.messages import EscrowCommand, EscrowEvent, PaymentCommand, PaymentEvent
 
 
 class EscrowHarness:

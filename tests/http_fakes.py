@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from connectors.fakes.controls import Controls
-from connectors.fakes.serve import BackgroundServer, app_of
+from tests.provider_fakes.controls import Controls
+from tests.provider_fakes.serve import BackgroundServer, app_of
 
 
 def free_port() -> int:
@@ -38,14 +38,14 @@ def serving(app: Starlette) -> Iterator[BackgroundServer]:
 
 @contextmanager
 def fake(name: str) -> Iterator[BackgroundServer]:
-    """One of ``connectors.fakes`` (``custodian``, ``screening``) on a free port."""
+    """One of ``tests.provider_fakes`` (``custodian``, ``screening``) on a free port."""
     with serving(app_of(name)) as server:
         yield server
 
 
 def recording_proxy(upstream: str) -> tuple[Starlette, list[dict[str, Any]]]:
     """A proxy to ``upstream`` that records each request (form bodies decoded) and honours the
-    ``connectors.fakes.controls`` fault injection."""
+    ``tests.provider_fakes.controls`` fault injection."""
     controls = Controls()
     recorded: list[dict[str, Any]] = []
 

@@ -1,4 +1,4 @@
-"""The ``escrow-streams`` command: ``run <process>|all``, ``topics apply``, ``status``, ``demo``,
+"""The ``escrow-streams`` command: ``run <process>|all``, ``topics apply``, ``status``,
 ``rebuild-view``."""
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ from confluent_kafka.admin import AdminClient
 from pythonjsonlogger.json import JsonFormatter
 
 from connectors import topics
-from gateway import demo
+from connectors.kafka_config import KafkaSettings
 from topologies.projections import rebuild
 from topologies.run_all import PROCESSES, run_all
-from topologies.settings import KafkaSettings
 
 logger = logging.getLogger(__name__)
 
@@ -51,12 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     rebuild_cmd.add_argument("--publish", action="store_true", help="produce it to escrow.views.v1")
     rebuild_cmd.set_defaults(handler=_rebuild_view)
 
-    demo_command = commands.add_parser("demo", help="run the platform and its four stories")
-    demo_command.set_defaults(handler=_demo)
-
     run = commands.add_parser("run", help="run one topology (or the gateway) until SIGTERM")
     run.add_argument("process", choices=[*PROCESSES, "all"])
-    run.add_argument("--fakes", action="store_true", help="with all: the local provider fakes too")
     run.set_defaults(handler=_run)
     return parser
 
@@ -69,14 +64,9 @@ def _rebuild_view(args: argparse.Namespace, settings: KafkaSettings) -> int:
     return 0 if view is not None else 1
 
 
-def _demo(args: argparse.Namespace, settings: KafkaSettings) -> int:
-    demo.main()
-    return 0
-
-
 def _run(args: argparse.Namespace, settings: KafkaSettings) -> int:
     if args.process == "all":
-        return run_all(args.fakes)
+        return run_all()
     importlib.import_module(PROCESSES[args.process]).main()
     return 0
 

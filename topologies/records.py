@@ -18,8 +18,8 @@ from quixstreams import message_context
 
 from connectors.exceptions import DeserializationError
 from connectors.kafka_serdes import EnvelopeDeserializer, value_context
+from kernel.proto_mapping import EnvelopeMapper
 from topologies import metrics
-from topologies.proto_mapping import EnvelopeMapper
 
 logger = logging.getLogger(__name__)
 

@@ -21,9 +21,8 @@ from gateway.auth import Principal
 from gateway.problems import Problem
 from gateway.publisher import PublishError
 from gateway.views import etag, render, require_party
-from schemas.escrow.v1.views_pb2 import EscrowView
-from topologies.escrow import mapping
-from topologies.escrow.messages import (
+from kernel import mapping
+from kernel.messages import (
     CancelEscrow,
     CommandMeta,
     EscrowCommand,
@@ -32,7 +31,8 @@ from topologies.escrow.messages import (
     ReleaseFunds,
     ResolveDispute,
 )
-from topologies.escrow.model import DisputeResolution
+from kernel.model import DisputeResolution
+from schemas.escrow.v1.views_pb2 import EscrowView
 
 _KEY_NAMESPACE = uuid.UUID("a3c5e0f2-7d41-4f6b-8b1e-5c2d9e4f7a10")
 MAX_TEXT = 500

@@ -25,11 +25,11 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from connectors.kafka_config import producer_config
 from connectors.kafka_serdes import EnvelopeSerializer, schema_registry, value_context
 from connectors.topics import ESCROW_COMMANDS, ESCROW_EVENTS
+from kernel import mapping
 from schemas.escrow.v1.commands_pb2 import EscrowCommand
 from tests.builders import create_escrow
 from tests.kafka import Tail
 from tests.processes import TopologyProcess
-from topologies.escrow import mapping
 from topologies.settings import TopologySettings
 
 

@@ -23,9 +23,10 @@ import time
 import httpx
 
 from gateway.auth import issue_token
-from gateway.demo import Story, running_platform
 from gateway.settings import GatewaySettings
 from tests.benchmarks.escrow_topology import percentile
+from tests.demo import Story
+from tests.platform import running_platform
 
 
 async def hammer(url: str, token: str, seconds: float, concurrency: int) -> list[float]:

@@ -5,9 +5,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from gateway.demo import Platform, running_platform
 from gateway.settings import GatewaySettings
 from tests.http_fakes import free_port
+from tests.platform import Platform, running_platform
 
 E2E_GROUP_PREFIX = "escrow-streams-e2e"
 

@@ -10,8 +10,9 @@ from starlette.routing import Route
 
 from gateway.app import create_app
 from gateway.auth import issue_token
-from gateway.client import GatewayClient
-from gateway.demo import STORIES, Platform, Story, stripe_pays
+from tests.client import GatewayClient
+from tests.demo import STORIES, Story, stripe_pays
+from tests.platform import Platform
 
 pytestmark = pytest.mark.e2e
 

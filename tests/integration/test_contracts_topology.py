@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from connectors.topics import CONTRACTS_EVENTS, ESCROW_COMMANDS
+from kernel.messages import EscrowCommandRejected, EscrowCreated, MarkDelivered
 from schemas.common.v1.types_pb2 import KycTier
 from schemas.contracts.v1.events_pb2 import ContractEvent
 from tests.builders import SELLER, command_meta, random_id
@@ -10,7 +11,6 @@ from tests.escrow_harness import EscrowHarness
 from tests.integration.conftest import ProcessFactory
 from tests.kafka import Tail
 from topologies.contracts.translate import escrow_id_for
-from topologies.escrow.messages import EscrowCommandRejected, EscrowCreated, MarkDelivered
 
 pytestmark = pytest.mark.integration
 

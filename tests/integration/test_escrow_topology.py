@@ -9,6 +9,19 @@ import pytest
 from confluent_kafka.admin import AdminClient
 
 from connectors.topics import ESCROW_COMMANDS, dlq_topic
+from kernel.messages import (
+    CreatePaymentIntent,
+    EscrowCommandRejected,
+    EscrowCreated,
+    EscrowDelivered,
+    EscrowFundsHeld,
+    EscrowReleased,
+    MarkDelivered,
+    RaiseDispute,
+    ReleaseFunds,
+    TransferSucceeded,
+    TransferToSeller,
+)
 from tests.builders import (
     AMOUNT,
     BUYER,
@@ -24,19 +37,6 @@ from tests.escrow_harness import EscrowHarness
 from tests.integration.conftest import ProcessFactory
 from tests.kafka import Tail
 from tests.processes import TEST_GROUP_PREFIX
-from topologies.escrow.messages import (
-    CreatePaymentIntent,
-    EscrowCommandRejected,
-    EscrowCreated,
-    EscrowDelivered,
-    EscrowFundsHeld,
-    EscrowReleased,
-    MarkDelivered,
-    RaiseDispute,
-    ReleaseFunds,
-    TransferSucceeded,
-    TransferToSeller,
-)
 from topologies.records import DLQ_ERROR, DLQ_OFFSET, DLQ_PARTITION, DLQ_TOPIC
 
 pytestmark = pytest.mark.integration

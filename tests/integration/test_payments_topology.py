@@ -10,14 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors.fakes.serve import BackgroundServer
 from connectors.topics import PAYMENTS_COMMANDS, PAYMENTS_EVENTS, dlq_topic
-from tests.builders import AMOUNT, NOW, SCHEDULER, random_escrow_id, random_id
-from tests.http_fakes import fake
-from tests.integration.conftest import ProcessFactory
-from tests.kafka import EnvelopeProducer, Tail
-from topologies.escrow import mapping
-from topologies.escrow.messages import (
+from kernel import mapping
+from kernel.messages import (
     CommandMeta,
     CreatePaymentIntent,
     PaymentCommand,
@@ -27,7 +22,12 @@ from topologies.escrow.messages import (
     TransferSucceeded,
     TransferToSeller,
 )
-from topologies.escrow.model import Money, Rail
+from kernel.model import Money, Rail
+from tests.builders import AMOUNT, NOW, SCHEDULER, random_escrow_id, random_id
+from tests.http_fakes import fake
+from tests.integration.conftest import ProcessFactory
+from tests.kafka import EnvelopeProducer, Tail
+from tests.provider_fakes.serve import BackgroundServer
 from topologies.records import DLQ_ERROR
 
 pytestmark = pytest.mark.integration

@@ -10,10 +10,10 @@ import httpx
 import pytest
 
 from connectors.exceptions import PermanentError, TransientError
-from connectors.fakes.serve import BackgroundServer
 from connectors.retry import with_retries
 from connectors.stripe_rail import StripeRail
 from tests.http_fakes import recording_proxy, serving
+from tests.provider_fakes.serve import BackgroundServer
 
 pytestmark = pytest.mark.integration
 

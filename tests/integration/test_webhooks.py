@@ -13,25 +13,25 @@ import httpx
 import pytest
 
 from connectors.custodian import SIGNATURE_HEADER, sign
-from connectors.fakes.provider_webhooks import deposit_confirmed, stripe_event, stripe_signature
-from connectors.fakes.serve import BackgroundServer
 from connectors.topics import PAYMENTS_EVENTS, WEBHOOK_EVENTS
 from gateway.app import create_app
 from gateway.auth import Authenticator
 from gateway.publisher import KafkaPublisher
 from gateway.settings import GatewaySettings
-from state_stores.view_table import ViewTable
-from tests.builders import random_escrow_id
-from tests.http_fakes import fake, serving
-from tests.integration.conftest import ProcessFactory
-from tests.kafka import Tail
-from topologies.escrow import mapping
-from topologies.escrow.messages import (
+from kernel import mapping
+from kernel.messages import (
     PaymentEvent,
     PaymentFailed,
     PaymentHeldForReview,
     PaymentSucceeded,
 )
+from state_stores.view_table import ViewTable
+from tests.builders import random_escrow_id
+from tests.http_fakes import fake, serving
+from tests.integration.conftest import ProcessFactory
+from tests.kafka import Tail
+from tests.provider_fakes.provider_webhooks import deposit_confirmed, stripe_event, stripe_signature
+from tests.provider_fakes.serve import BackgroundServer
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from topologies.escrow.messages import CommandMeta, CreateEscrow, EventMeta
-from topologies.escrow.model import Actor, KycTier, Money, Role
+from kernel.messages import CommandMeta, CreateEscrow, EventMeta
+from kernel.model import Actor, KycTier, Money, Role
 
 CONTRACTS_TOPOLOGY = Actor("contracts-topology", Role.SYSTEM)
 _NAMESPACE = uuid.UUID("0b5f7c1e-2d4a-4c55-8f0e-93a1f2b7c6d4")

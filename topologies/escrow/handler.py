@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 from quixstreams.state import State
 
 from connectors.topics import ESCROW_COMMANDS, ESCROW_EVENTS, PAYMENTS_COMMANDS, PAYMENTS_EVENTS
+from kernel import mapping
+from kernel.messages import CommandMeta, Message
+from kernel.model import MAX_PAYOUT_FAILURES
 from topologies import metrics
-from topologies.escrow import mapping
 from topologies.escrow.decide import Decision
-from topologies.escrow.messages import CommandMeta, Message
-from topologies.escrow.model import MAX_PAYOUT_FAILURES
 from topologies.escrow.step import step
 from topologies.records import Decoder, Output, Record, decoded
 

@@ -7,9 +7,9 @@ from datetime import datetime
 
 from quixstreams.state import State
 
+from kernel.messages import Message
 from state_stores.codecs import decode_escrow, encode_escrow
 from topologies.escrow.decide import Decision, decide
-from topologies.escrow.messages import Message
 
 # The state of one escrow, under the message key (escrow_id) Quix prefixes every state key with.
 ESCROW_KEY = "escrow"

@@ -15,12 +15,12 @@ from connectors.kafka_serdes import schema_registry
 from connectors.payment_rail import PaymentRail
 from connectors.stripe_rail import StripeRail
 from connectors.topics import PAYMENTS_COMMANDS, PAYMENTS_EVENTS
+from kernel import mapping
+from kernel.messages import PaymentCommand
+from kernel.model import Rail
 from schemas.payments.v1.events_pb2 import PaymentEvent
 from topologies import metrics
 from topologies.app_factory import application, run
-from topologies.escrow import mapping
-from topologies.escrow.messages import PaymentCommand
-from topologies.escrow.model import Rail
 from topologies.payments.step import step
 from topologies.records import Decoder, Output, Record, decoded
 from topologies.settings import TopologySettings

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from connectors.exceptions import PermanentError, TransientError
 from connectors.payment_rail import CreatedPayment, PaymentRail
 from connectors.retry import with_retries
-from topologies.escrow.decide import derive_id
-from topologies.escrow.messages import (
+from kernel.ids import identified
+from kernel.messages import (
     CreatePaymentIntent,
     EventMeta,
     InitiateRefund,
@@ -31,7 +31,7 @@ from topologies.escrow.messages import (
     TransferSucceeded,
     TransferToSeller,
 )
-from topologies.escrow.model import Rail
+from kernel.model import Rail
 
 
 @dataclass(frozen=True)
@@ -53,19 +53,13 @@ def perform(
     meta = EventMeta(
         "", command.meta.escrow_id, now, 0, command.meta.command_id, command.meta.correlation_id
     )
+    # The event's id derives from (escrow id, event type, causing command id) once it is built.
     try:
-        return Outcome(_identified(succeeded(meta, with_retries(call, sleep))))
+        return Outcome(identified(succeeded(meta, with_retries(call, sleep))))
     except PermanentError as exc:
-        return Outcome(_identified(failed(meta, exc.code or "permanent", str(exc))))
+        return Outcome(identified(failed(meta, exc.code or "permanent", str(exc))))
     except TransientError as exc:
-        return Outcome(_identified(failed(meta, "retries_exhausted", str(exc))), exc)
-
-
-def _identified(event: PaymentEvent) -> PaymentEvent:
-    """Gives the event its deterministic id: (escrow id, event type, causing command id)."""
-    meta = event.meta
-    event_id = derive_id(meta.escrow_id, type(event).__name__, meta.causation_id)
-    return replace(event, meta=replace(meta, event_id=event_id))
+        return Outcome(identified(failed(meta, "retries_exhausted", str(exc))), exc)
 
 
 # A command's plan: the provider call, then how its answer or its failure becomes an event.

@@ -17,15 +17,15 @@ from datetime import datetime, timedelta
 from quixstreams.state import State
 
 from connectors.payment_rail import PaymentRail
-from schemas.payments.v1.state_pb2 import PaymentArtifacts
-from topologies.escrow.messages import (
+from kernel.messages import (
     PaymentCommand,
     PaymentEvent,
     PaymentIntentCreated,
     RefundSucceeded,
     TransferSucceeded,
 )
-from topologies.escrow.model import Rail
+from kernel.model import Rail
+from schemas.payments.v1.state_pb2 import PaymentArtifacts
 from topologies.payments.effects import Outcome, perform
 
 ARTIFACTS_KEY = "artifacts"

@@ -14,9 +14,9 @@ from quixstreams import Application
 from quixstreams.state import State
 
 from connectors.topics import ESCROW_EVENTS, ESCROW_VIEWS, PAYMENTS_EVENTS
+from kernel import mapping
 from schemas.escrow.v1.views_pb2 import EscrowView
 from topologies.app_factory import application, serve
-from topologies.escrow import mapping
 from topologies.projections.project import project
 from topologies.records import Decoder, Output, Record, decoded
 from topologies.settings import TopologySettings

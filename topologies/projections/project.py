@@ -9,31 +9,22 @@ outcome (APPLIED / REJECTED + reason) of the last ``COMMANDS_KEPT`` commands.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from google.protobuf.message import Message
 
-from schemas.escrow.v1.types_pb2 import EscrowStatus as StatusProto
+from kernel import messages as m
+from kernel.evolve import STATUS_AFTER
+from kernel.model import Actor, Money
+from kernel.proto_mapping import fill
 from schemas.escrow.v1.views_pb2 import CommandStatus, EscrowView
-from topologies.escrow import messages as m
-from topologies.escrow.model import Actor, Money
-from topologies.proto_mapping import fill
 
 HISTORY_KEPT = 20
 COMMANDS_KEPT = 20
 
-# The escrow status each event leaves behind (events not listed keep it).
-_STATUS = {
-    m.EscrowAwaitFunds: StatusProto.ESCROW_STATUS_AWAIT_FUNDS,
-    m.EscrowFundsHeld: StatusProto.ESCROW_STATUS_FUNDS_HELD,
-    m.EscrowDelivered: StatusProto.ESCROW_STATUS_DELIVERED,
-    m.EscrowDisputed: StatusProto.ESCROW_STATUS_DISPUTED,
-    m.EscrowReleased: StatusProto.ESCROW_STATUS_RELEASED,
-    m.EscrowRefunded: StatusProto.ESCROW_STATUS_REFUNDED,
-    m.EscrowCancelled: StatusProto.ESCROW_STATUS_CANCELLED,
-}
 # The field naming who issued the command behind an event.
 _ISSUER = {
     m.EscrowCreated: "created_by",
@@ -54,7 +45,10 @@ def project(view: EscrowView | None, event: m.EscrowEvent | m.PaymentEvent) -> E
     if view is not None:
         new.CopyFrom(view)
     new.escrow_id = event.meta.escrow_id
-    _PAYMENT.get(type(event), _escrow_event)(new, event)
+    if isinstance(event, _PAYMENT_EVENTS):
+        _PAYMENT_DETAILS.get(type(event), _nothing)(new, event)
+    else:
+        _escrow_event(new, event)
     return new
 
 
@@ -69,8 +63,8 @@ def _escrow_event(view: EscrowView, event: Any) -> None:
         )
         _timestamp(entry.occurred_at, event.meta.occurred_at)
         del view.history[:-HISTORY_KEPT]
-    if type(event) in _STATUS:
-        view.status = _STATUS[type(event)]
+    if type(event) in STATUS_AFTER:
+        view.status = int(STATUS_AFTER[type(event)])  # type: ignore[assignment]  # same numbers
     details = _DETAILS.get(type(event))
     if details is not None:
         details(view, event)
@@ -130,22 +124,15 @@ _DETAILS: dict[type, Callable[[EscrowView, Any], None]] = {
     m.EscrowReleased: lambda view, event: setattr(view, "transfer_id", event.transfer_id),
     m.EscrowRefunded: lambda view, event: setattr(view, "refund_id", event.refund_id),
 }
+_PAYMENT_EVENTS = typing.get_args(m.PaymentEvent)
 # Payment events add what escrow events do not carry; the others are reflected by escrow events.
-_PAYMENT: dict[type, Callable[[EscrowView, Any], None]] = {
+_PAYMENT_DETAILS: dict[type, Callable[[EscrowView, Any], None]] = {
     m.PaymentIntentCreated: _payment_intent_created,
-    **{
-        kind: lambda view, event: None
-        for kind in (
-            m.PaymentSucceeded,
-            m.PaymentFailed,
-            m.PaymentHeldForReview,
-            m.TransferSucceeded,
-            m.TransferFailed,
-            m.RefundSucceeded,
-            m.RefundFailed,
-        )
-    },
 }
+
+
+def _nothing(view: EscrowView, event: Any) -> None:
+    pass
 
 
 def _timestamp(target: Any, moment: datetime) -> None:

@@ -18,12 +18,12 @@ from connectors.exceptions import ConnectorError
 from connectors.kafka_serdes import schema_registry
 from connectors.screening import ChainalysisClient, TrmClient, WalletScreener
 from connectors.topics import PAYMENTS_EVENTS, WEBHOOK_EVENTS
+from kernel import mapping
+from kernel.proto_mapping import EnvelopeMapper
 from schemas.payments.v1.events_pb2 import PaymentEvent
 from schemas.webhooks.v1.events_pb2 import WebhookEvent
 from topologies import metrics
 from topologies.app_factory import application, run
-from topologies.escrow import mapping
-from topologies.proto_mapping import EnvelopeMapper
 from topologies.records import Decoder, Output, Record, decoded
 from topologies.settings import TopologySettings
 from topologies.webhooks.screening import DepositReturner, Screener, settle

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Protocol
 
 from connectors.retry import with_retries
 from connectors.screening import Screening, Verdict
-from topologies.escrow.decide import derive_id
-from topologies.escrow.messages import (
-    EventMeta,
+from kernel.ids import identified
+from kernel.messages import (
     PaymentEvent,
     PaymentFailed,
     PaymentHeldForReview,
@@ -43,20 +41,24 @@ def settle(
     screening = with_retries(lambda: screener.screen(deposit.from_address), sleep)
     meta = deposit.meta
     if screening.verdict is Verdict.ACCEPT:
-        return PaymentSucceeded(
-            _named(meta, "PaymentSucceeded"),
-            deposit.deposit_id,
-            deposit.amount,
-            deposit.from_address,
-            screening.risk_score,
+        return identified(
+            PaymentSucceeded(
+                meta,
+                deposit.deposit_id,
+                deposit.amount,
+                deposit.from_address,
+                screening.risk_score,
+            )
         )
     if screening.verdict is Verdict.REVIEW:
-        return PaymentHeldForReview(
-            _named(meta, "PaymentHeldForReview"),
-            deposit.deposit_id,
-            deposit.amount,
-            deposit.from_address,
-            screening.risk_score,
+        return identified(
+            PaymentHeldForReview(
+                meta,
+                deposit.deposit_id,
+                deposit.amount,
+                deposit.from_address,
+                screening.risk_score,
+            )
         )
     reason = "sanctioned" if screening.sanctioned else f"risk score {screening.risk_score}"
     with_retries(
@@ -69,10 +71,4 @@ def settle(
         sleep,
     )
     code = "DEPOSIT_RETURNED_SANCTIONED" if screening.sanctioned else "DEPOSIT_RETURNED_HIGH_RISK"
-    return PaymentFailed(
-        _named(meta, "PaymentFailed"), deposit.deposit_id, code, f"deposit returned: {reason}"
-    )
-
-
-def _named(meta: EventMeta, kind: str) -> EventMeta:
-    return replace(meta, event_id=derive_id(meta.escrow_id, kind, meta.causation_id))
+    return identified(PaymentFailed(meta, deposit.deposit_id, code, f"deposit returned: {reason}"))

@@ -14,9 +14,9 @@ from datetime import datetime
 from enum import IntEnum
 from typing import Any
 
-from topologies.escrow.decide import derive_id
-from topologies.escrow.messages import EventMeta, PaymentEvent, PaymentFailed, PaymentSucceeded
-from topologies.escrow.model import Money
+from kernel.ids import event_meta
+from kernel.messages import EventMeta, PaymentEvent, PaymentFailed, PaymentSucceeded
+from kernel.model import Money
 
 
 class Provider(IntEnum):
@@ -70,16 +70,11 @@ def translate(webhook: WebhookReceived) -> Translation:
         ) from exc
 
 
-def event_meta(webhook: WebhookReceived, escrow_id: str, kind: str) -> EventMeta:
+def _meta(webhook: WebhookReceived, escrow_id: str, kind: type) -> EventMeta:
+    """The meta of the payment event ``webhook`` becomes: caused by the webhook's event id."""
     cause = webhook.meta.event_id
-    return EventMeta(
-        derive_id(escrow_id, kind, cause),
-        escrow_id,
-        webhook.received_at,
-        0,
-        cause,
-        webhook.meta.correlation_id or cause,
-    )
+    correlation_id = webhook.meta.correlation_id or cause
+    return event_meta(kind, escrow_id, cause, webhook.received_at, 0, correlation_id)
 
 
 def _stripe_escrow_id(intent: dict[str, Any]) -> str:
@@ -95,16 +90,14 @@ def _payment_intent_succeeded(webhook: WebhookReceived, event: dict[str, Any]) -
     amount = Money(
         int(intent.get("amount_received") or intent["amount"]), intent["currency"].upper()
     )
-    return PaymentSucceeded(
-        event_meta(webhook, escrow_id, "PaymentSucceeded"), intent["id"], amount
-    )
+    return PaymentSucceeded(_meta(webhook, escrow_id, PaymentSucceeded), intent["id"], amount)
 
 
 def _payment_intent_failed(webhook: WebhookReceived, event: dict[str, Any]) -> Translation:
     intent = event["data"]["object"]
     error = intent.get("last_payment_error") or {}
     return PaymentFailed(
-        event_meta(webhook, _stripe_escrow_id(intent), "PaymentFailed"),
+        _meta(webhook, _stripe_escrow_id(intent), PaymentFailed),
         intent["id"],
         error.get("code") or error.get("decline_code") or "payment_failed",
         error.get("message", ""),
@@ -114,7 +107,7 @@ def _payment_intent_failed(webhook: WebhookReceived, event: dict[str, Any]) -> T
 def _deposit_confirmed(webhook: WebhookReceived, event: dict[str, Any]) -> Translation:
     data = event["data"]
     escrow_id = str(data["reference"])
-    meta = event_meta(webhook, escrow_id, "DepositConfirmed")
+    meta = _meta(webhook, escrow_id, DepositToScreen)
     return DepositToScreen(
         meta, data["deposit_id"], data["from_address"], Money(int(data["amount_cents"]), "USD")
     )

@@ -9,10 +9,10 @@ import pytest
 
 from connectors.custodian import CustodianRail, sign, verify
 from connectors.exceptions import PermanentError, TransientError
-from connectors.fakes.serve import BackgroundServer
 from connectors.retry import with_retries
 from connectors.screening import ChainalysisClient, TrmClient, Verdict, WalletScreener
 from tests.http_fakes import fake
+from tests.provider_fakes.serve import BackgroundServer
 
 NO_SLEEP = lambda seconds: None  # noqa: E731 - retries without waiting
 

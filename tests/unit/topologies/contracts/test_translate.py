@@ -1,8 +1,8 @@
 from __future__ import annotations
 
+from kernel.model import KycTier, Role
 from tests.builders import AMOUNT, NOW, payment_meta
 from topologies.contracts.translate import ContractExecuted, create_escrow_for, escrow_id_for
-from topologies.escrow.model import KycTier, Role
 
 
 def executed(contract_id: str = "contract-1") -> ContractExecuted:

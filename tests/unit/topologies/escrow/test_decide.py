@@ -7,23 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.builders import (
-    ADMIN,
-    AMOUNT,
-    BUYER,
-    NOW,
-    PAYMENT_ID,
-    SCHEDULER,
-    SELLER,
-    command_meta,
-    create_escrow,
-    escrow_in,
-    payment_intent_created,
-    payment_meta,
-    payment_succeeded,
-)
-from topologies.escrow.decide import Decision, Reason, decide, derive_id
-from topologies.escrow.messages import (
+from kernel.ids import derive_id
+from kernel.messages import (
     CancelEscrow,
     CreatePaymentIntent,
     EscrowCancelled,
@@ -51,7 +36,7 @@ from topologies.escrow.messages import (
     TransferSucceeded,
     TransferToSeller,
 )
-from topologies.escrow.model import (
+from kernel.model import (
     AUTO_RELEASE_AFTER,
     FUNDING_TIMEOUT,
     MAX_PAYMENT_FAILURES,
@@ -62,7 +47,24 @@ from topologies.escrow.model import (
     KycTier,
     Money,
     Rail,
+    Reason,
 )
+from tests.builders import (
+    ADMIN,
+    AMOUNT,
+    BUYER,
+    NOW,
+    PAYMENT_ID,
+    SCHEDULER,
+    SELLER,
+    command_meta,
+    create_escrow,
+    escrow_in,
+    payment_intent_created,
+    payment_meta,
+    payment_succeeded,
+)
+from topologies.escrow.decide import Decision, decide
 
 S = EscrowStatus
 

@@ -8,24 +8,8 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.builders import (
-    ADMIN,
-    AMOUNT,
-    BUYER,
-    NOW,
-    PAYMENT_ID,
-    SCHEDULER,
-    SELLER,
-    STRANGER,
-    command_meta,
-    create_escrow,
-    payment_intent_created,
-    payment_meta,
-    payment_succeeded,
-)
-from topologies.escrow.decide import decide
-from topologies.escrow.evolve import fold
-from topologies.escrow.messages import (
+from kernel.evolve import fold
+from kernel.messages import (
     CancelEscrow,
     EscrowCommandRejected,
     EscrowEvent,
@@ -44,7 +28,23 @@ from topologies.escrow.messages import (
     TransferSucceeded,
     TransferToSeller,
 )
-from topologies.escrow.model import TERMINAL, DisputeResolution, Escrow
+from kernel.model import TERMINAL, DisputeResolution, Escrow
+from tests.builders import (
+    ADMIN,
+    AMOUNT,
+    BUYER,
+    NOW,
+    PAYMENT_ID,
+    SCHEDULER,
+    SELLER,
+    STRANGER,
+    command_meta,
+    create_escrow,
+    payment_intent_created,
+    payment_meta,
+    payment_succeeded,
+)
+from topologies.escrow.decide import decide
 
 actors = st.sampled_from([BUYER, SELLER, ADMIN, STRANGER, SCHEDULER])
 reasons = st.sampled_from(["", "a reason"])

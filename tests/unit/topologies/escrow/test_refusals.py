@@ -10,6 +10,15 @@ from functools import partial
 
 import pytest
 
+from kernel.messages import (
+    CancelEscrow,
+    EscrowCommand,
+    MarkDelivered,
+    RaiseDispute,
+    ReleaseFunds,
+    ResolveDispute,
+)
+from kernel.model import Actor, DisputeResolution, Escrow, EscrowStatus, Reason
 from tests.builders import (
     ADMIN,
     BUYER,
@@ -20,16 +29,7 @@ from tests.builders import (
     command_meta,
     escrow_in,
 )
-from topologies.escrow.decide import Reason, decide
-from topologies.escrow.messages import (
-    CancelEscrow,
-    EscrowCommand,
-    MarkDelivered,
-    RaiseDispute,
-    ReleaseFunds,
-    ResolveDispute,
-)
-from topologies.escrow.model import Actor, DisputeResolution, Escrow, EscrowStatus
+from topologies.escrow.decide import decide
 
 S = EscrowStatus
 ACTORS = {

@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from connectors.fakes.provider_webhooks import deposit_confirmed, stripe_event
+from kernel.messages import PaymentFailed, PaymentSucceeded
+from kernel.model import Money
 from tests.builders import NOW, payment_meta
-from topologies.escrow.messages import PaymentFailed, PaymentSucceeded
-from topologies.escrow.model import Money
+from tests.provider_fakes.provider_webhooks import deposit_confirmed, stripe_event
 from topologies.webhooks.translate import (
     DepositToScreen,
     MalformedWebhook,

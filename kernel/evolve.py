@@ -2,6 +2,8 @@
 
 Pure and total over ``EscrowEvent``. ``decide`` computes the new state by folding the events it
 emits through ``evolve``, so replaying ``escrow.events.v1`` rebuilds the stored state exactly.
+``STATUS_AFTER`` is the one statement of which status an event leads to; the projections read it
+too.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from functools import reduce, singledispatch
 
-from topologies.escrow.messages import (
+from kernel.messages import (
     EscrowAwaitFunds,
     EscrowCancelled,
     EscrowCommandRejected,
@@ -27,9 +29,25 @@ from topologies.escrow.messages import (
     EscrowReleased,
     EscrowTransferFailed,
     EscrowTransferRequested,
-    EventMeta,
 )
-from topologies.escrow.model import PROCESSED_IDS_KEPT, Escrow, EscrowStatus
+from kernel.model import PROCESSED_IDS_KEPT, Escrow, EscrowStatus
+
+# The status each event leads to; events not listed keep the status they find.
+STATUS_AFTER: dict[type, EscrowStatus] = {
+    EscrowCreated: EscrowStatus.AWAIT_FUNDS,
+    EscrowAwaitFunds: EscrowStatus.AWAIT_FUNDS,
+    EscrowFundsHeld: EscrowStatus.FUNDS_HELD,
+    EscrowDelivered: EscrowStatus.DELIVERED,
+    EscrowDisputed: EscrowStatus.DISPUTED,
+    EscrowReleased: EscrowStatus.RELEASED,
+    EscrowRefunded: EscrowStatus.REFUNDED,
+    EscrowCancelled: EscrowStatus.CANCELLED,
+}
+
+
+def status_after(event: EscrowEvent, status: EscrowStatus) -> EscrowStatus:
+    """The status an escrow in ``status`` has after ``event``."""
+    return STATUS_AFTER.get(type(event), status)
 
 
 def fold(events: Iterable[EscrowEvent], start: Escrow | None = None) -> Escrow | None:
@@ -46,12 +64,14 @@ def evolve(state: Escrow | None, event: EscrowEvent) -> Escrow | None:
         return state and replace(state, processed_ids=_remember(state, event.command_id))
     if state is None:
         raise ValueError(f"{type(event).__name__} before EscrowCreated for {event.meta.escrow_id}")
-    return _applied(_apply(event, state), event.meta)
+    return _applied(_apply(event, state), event)
 
 
-def _applied(state: Escrow, meta: EventMeta) -> Escrow:
+def _applied(state: Escrow, event: EscrowEvent) -> Escrow:
+    meta = event.meta
     return replace(
         state,
+        status=status_after(event, state.status),
         version=meta.version,
         updated_at=meta.occurred_at,
         processed_ids=_remember(state, meta.causation_id),
@@ -68,7 +88,7 @@ def _created(event: EscrowCreated) -> Escrow:
     return Escrow(
         escrow_id=event.meta.escrow_id,
         contract_id=event.contract_id,
-        status=EscrowStatus.AWAIT_FUNDS,
+        status=STATUS_AFTER[EscrowCreated],
         buyer_id=event.buyer_id,
         seller_id=event.seller_id,
         amount=event.amount,
@@ -84,12 +104,11 @@ def _created(event: EscrowCreated) -> Escrow:
 
 @singledispatch
 def _apply(event: EscrowEvent, state: Escrow) -> Escrow:
+    """What an event changes besides status, version and the idempotency record; for most of
+    the status-only events (``STATUS_AFTER``), nothing."""
+    if type(event) in STATUS_AFTER:
+        return state
     raise TypeError(f"no evolve rule for {type(event).__name__}")
-
-
-@_apply.register
-def _(event: EscrowAwaitFunds, state: Escrow) -> Escrow:
-    return replace(state, status=EscrowStatus.AWAIT_FUNDS)
 
 
 @_apply.register
@@ -103,18 +122,8 @@ def _(event: EscrowPaymentFailed, state: Escrow) -> Escrow:
 
 
 @_apply.register
-def _(event: EscrowFundsHeld, state: Escrow) -> Escrow:
-    return replace(state, status=EscrowStatus.FUNDS_HELD)
-
-
-@_apply.register
 def _(event: EscrowDelivered, state: Escrow) -> Escrow:
-    return replace(state, status=EscrowStatus.DELIVERED, delivered_at=event.meta.occurred_at)
-
-
-@_apply.register
-def _(event: EscrowDisputed, state: Escrow) -> Escrow:
-    return replace(state, status=EscrowStatus.DISPUTED)
+    return replace(state, delivered_at=event.meta.occurred_at)
 
 
 @_apply.register
@@ -129,7 +138,7 @@ def _(event: EscrowTransferFailed, state: Escrow) -> Escrow:
 
 @_apply.register
 def _(event: EscrowReleased, state: Escrow) -> Escrow:
-    return replace(state, status=EscrowStatus.RELEASED, pending_transfer_command_id="")
+    return replace(state, pending_transfer_command_id="")
 
 
 @_apply.register
@@ -144,9 +153,4 @@ def _(event: EscrowRefundFailed, state: Escrow) -> Escrow:
 
 @_apply.register
 def _(event: EscrowRefunded, state: Escrow) -> Escrow:
-    return replace(state, status=EscrowStatus.REFUNDED, pending_refund_command_id="")
-
-
-@_apply.register
-def _(event: EscrowCancelled, state: Escrow) -> Escrow:
-    return replace(state, status=EscrowStatus.CANCELLED)
+    return replace(state, pending_refund_command_id="")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from topologies.escrow.model import Actor, DisputeResolution, KycTier, Money, Rail
+from kernel.model import Actor, DisputeResolution, KycTier, Money, Rail
 
 
 @dataclass(frozen=True)

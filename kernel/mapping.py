@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import typing
 
+from kernel import messages
+from kernel.proto_mapping import EnvelopeMapper
 from schemas.escrow.v1.commands_pb2 import EscrowCommand as EscrowCommandProto
 from schemas.escrow.v1.events_pb2 import EscrowEvent as EscrowEventProto
 from schemas.payments.v1.commands_pb2 import PaymentCommand as PaymentCommandProto
 from schemas.payments.v1.events_pb2 import PaymentEvent as PaymentEventProto
-from topologies.escrow import messages
-from topologies.proto_mapping import EnvelopeMapper
 
 COMMANDS = EnvelopeMapper(EscrowCommandProto, typing.get_args(messages.EscrowCommand))
 EVENTS = EnvelopeMapper(EscrowEventProto, typing.get_args(messages.EscrowEvent))

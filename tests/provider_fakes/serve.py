@@ -1,4 +1,4 @@
-"""Running a fake provider: ``python -m connectors.fakes.serve custodian --port 12301`` (or in a
+"""Running a fake provider: ``python -m tests.provider_fakes.serve custodian --port 12301`` (or in a
 background thread, for tests)."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ FAKES = ["custodian", "screening"]
 
 
 def app_of(name: str) -> Starlette:
-    module = importlib.import_module(f"connectors.fakes.{name}")
+    module = importlib.import_module(f"tests.provider_fakes.{name}")
     app: Starlette = module.create_app()
     return app
 

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from connectors.fakes.controls import Controls
+from tests.provider_fakes.controls import Controls
 
 
 def create_app() -> Starlette:

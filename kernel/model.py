@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 
 class EscrowStatus(IntEnum):
@@ -40,6 +40,32 @@ class Role(IntEnum):
     USER = 1
     ADMIN = 2
     SYSTEM = 3
+
+
+class Reason(StrEnum):
+    """Machine-readable reasons of EscrowCommandRejected (DESIGN.md §4)."""
+
+    ESCROW_NOT_FOUND = "ESCROW_NOT_FOUND"
+    ALREADY_EXISTS = "ALREADY_EXISTS"
+    NOT_AUTHORIZED = "NOT_AUTHORIZED"
+    NOT_SELLER = "NOT_SELLER"
+    NOT_BUYER = "NOT_BUYER"
+    NOT_PARTY = "NOT_PARTY"
+    NOT_ADMIN = "NOT_ADMIN"
+    NOT_SELLER_OR_ADMIN = "NOT_SELLER_OR_ADMIN"
+    VERSION_MISMATCH = "VERSION_MISMATCH"
+    INVALID_STATE = "INVALID_STATE"
+    PAYOUT_PENDING = "PAYOUT_PENDING"
+    TIMEOUT_NOT_REACHED = "TIMEOUT_NOT_REACHED"
+    SAME_PARTIES = "SAME_PARTIES"
+    INVALID_AMOUNT = "INVALID_AMOUNT"
+    UNSUPPORTED_CURRENCY = "UNSUPPORTED_CURRENCY"
+    KYC_TIER_TOO_LOW = "KYC_TIER_TOO_LOW"
+    MISSING_PAYOUT_ACCOUNT = "MISSING_PAYOUT_ACCOUNT"
+    REASON_REQUIRED = "REASON_REQUIRED"
+    INVALID_RESOLUTION = "INVALID_RESOLUTION"
+    PAYMENT_MISMATCH = "PAYMENT_MISMATCH"
+    PAYOUT_MISMATCH = "PAYOUT_MISMATCH"
 
 
 class DisputeResolution(IntEnum):
@@ -115,15 +141,3 @@ class Escrow:
     @property
     def payout_pending(self) -> bool:
         return bool(self.pending_transfer_command_id or self.pending_refund_command_id)
-
-    def role_of(self, actor: Actor) -> str:
-        """ "buyer", "seller", "admin", "system" or "stranger"."""
-        if actor.role is Role.ADMIN:
-            return "admin"
-        if actor.role is Role.SYSTEM:
-            return "system"
-        if actor.user_id == self.buyer_id:
-            return "buyer"
-        if actor.user_id == self.seller_id:
-            return "seller"
-        return "stranger"

@@ -1,13 +1,14 @@
-"""A small client of the gateway's HTTP API (DESIGN.md §7), for the demo and end-to-end tests."""
+"""A small client of the gateway's HTTP API (DESIGN.md §7), for the demo, end-to-end tests and
+benchmarks."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import httpx
 
 from gateway.auth import issue_token
+from tests.eventually import eventually
 
 
 class GatewayClient:
@@ -49,15 +50,15 @@ class GatewayClient:
 
     def wait_for(self, path: str, done: Any, timeout_s: float = 60) -> dict[str, Any]:
         """GETs ``path`` until ``done(json)`` holds; raises TimeoutError with the last answer."""
-        deadline, last = time.monotonic() + timeout_s, None
-        while time.monotonic() < deadline:
+
+        def probe() -> dict[str, Any] | None:
             answer = self.http.get(path)
-            if answer.status_code == 200:
-                last = answer.json()
-                if done(last):
-                    return dict(last)
-            time.sleep(0.02)
-        raise TimeoutError(f"{path}: condition not met in {timeout_s} s; last answer {last}")
+            return (
+                dict(answer.json()) if answer.status_code == 200 and done(answer.json()) else None
+            )
+
+        shown: dict[str, Any] = eventually(probe, timeout_s, what=f"{path} as expected")
+        return shown
 
     def close(self) -> None:
         self.http.close()
