@@ -5,30 +5,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Protocol
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 
 from gateway.auth import Authenticator
+from gateway.ports import Publisher, Views
 from gateway.problems import Problem, http_exception_handler, problem_handler
-from gateway.publisher import KafkaPublisher, Publisher
+from gateway.publisher import KafkaPublisher
 from gateway.routes import commands, escrow, health, webhooks
 from gateway.settings import GatewaySettings
-from schemas.escrow.v1.views_pb2 import EscrowView
 from state_stores.view_table import ViewTable
-
-
-class Views(Protocol):
-    @property
-    def ready(self) -> bool: ...
-
-    def start(self) -> None: ...
-    def stop(self) -> None: ...
-    def lag(self) -> int: ...
-    def get(self, escrow_id: str) -> EscrowView | None: ...
-    def escrow_of_contract(self, contract_id: str) -> str | None: ...
 
 
 def create_app(

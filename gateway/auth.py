@@ -1,6 +1,6 @@
 """Bearer-token authentication (DESIGN.md §7): JWTs verified with PyJWT, HS256 with a shared key
 in development, RS256 with keys from a JWKS URL in production. Claims: ``sub`` (user id),
-``role`` ("user" or "admin"), ``kyc_tier`` (0-2)."""
+``role`` ("user" or "admin"). KYC tiers come with the contract, not the token (DESIGN.md §4)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from kernel.model import Actor, Role
 class Principal:
     user_id: str
     role: Role
-    kyc_tier: int
 
     @property
     def actor(self) -> Actor:
@@ -53,7 +52,7 @@ class Authenticator:
                     token, self._hs256_key, algorithms=["HS256"], audience=self._audience
                 )
             role = Role.ADMIN if claims.get("role") == "admin" else Role.USER
-            return Principal(str(claims["sub"]), role, int(claims.get("kyc_tier", 0)))
+            return Principal(str(claims["sub"]), role)
         except (jwt.PyJWTError, KeyError, ValueError) as exc:
             raise Problem(401, "unauthenticated", "Invalid bearer token", str(exc)) from exc
 
@@ -64,10 +63,8 @@ class Authenticator:
         return self.verify(token)
 
 
-def issue_token(
-    key: str, user_id: str, role: str = "user", kyc_tier: int = 1, ttl_s: int = 3600
-) -> str:
-    """An HS256 token for development, tests and the demo."""
+def issue_token(key: str, user_id: str, role: str = "user", ttl_s: int = 3600) -> str:
+    """An HS256 token for development, tests and the demo, valid for ``ttl_s`` seconds."""
     now = int(time.time())
-    claims = {"sub": user_id, "role": role, "kyc_tier": kyc_tier, "iat": now, "exp": now + ttl_s}
+    claims = {"sub": user_id, "role": role, "iat": now, "exp": now + ttl_s}
     return jwt.encode(claims, key, algorithm="HS256")

@@ -4,32 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import Any, Protocol
+from typing import Any
 
 from confluent_kafka import KafkaError, Message, Producer
 from google.protobuf.message import Message as ProtoMessage
 
 from connectors.kafka_config import producer_config
 from connectors.kafka_serdes import ENVELOPES, EnvelopeSerializer, schema_registry, value_context
-
-
-class PublishError(Exception):
-    """The broker did not acknowledge the record."""
-
-
-class Publisher(Protocol):
-    async def publish(self, topic: str, key: str, envelope: ProtoMessage) -> None:
-        """Returns once the broker acknowledged the record.
-
-        :raises PublishError: refused or not acknowledged in time.
-        """
-        ...
-
-    def close(self) -> None: ...
+from gateway.ports import PublishError
 
 
 class KafkaPublisher:
-    """:param bootstrap_servers: the cluster.
+    """The ``Publisher`` port on confluent-kafka.
+
+    :param bootstrap_servers: the cluster.
     :param registry_url: Schema Registry, or None for the in-process mock registry.
     :param timeout_s: how long ``publish`` waits for the acknowledgement.
     """

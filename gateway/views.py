@@ -1,28 +1,27 @@
-"""Escrow views as JSON for clients, and who may see them."""
+"""Escrow views as JSON for clients, and who may see or act on them (``kernel.permissions``: the
+same ``party_of`` and permission table the escrow topology decides with)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from google.protobuf.json_format import MessageToDict
 
 from gateway.auth import Principal
 from gateway.problems import Problem
+from kernel.permissions import Party, party_of
 from schemas.escrow.v1.views_pb2 import EscrowView
 
 
-def party_of(view: EscrowView, principal: Principal) -> str:
-    """ "buyer", "seller", "admin" or "stranger"."""
-    if principal.user_id == view.buyer_id:
-        return "buyer"
-    if principal.user_id == view.seller_id:
-        return "seller"
-    return "admin" if principal.is_admin else "stranger"
+def party_in(view: EscrowView, principal: Principal) -> Party:
+    """What ``principal`` is to the escrow ``view`` shows."""
+    return party_of(principal.actor, view.buyer_id, view.seller_id)
 
 
-def require_party(view: EscrowView, principal: Principal, allowed: set[str]) -> str:
+def require_party(view: EscrowView, principal: Principal, allowed: Collection[Party]) -> Party:
     """:raises Problem: 403 unless the principal is one of ``allowed`` for this escrow."""
-    party = party_of(view, principal)
+    party = party_in(view, principal)
     if party not in allowed:
         raise Problem(
             403,
@@ -33,7 +32,7 @@ def require_party(view: EscrowView, principal: Principal, allowed: set[str]) -> 
     return party
 
 
-def render(view: EscrowView, party: str) -> dict[str, Any]:
+def render(view: EscrowView, party: Party) -> dict[str, Any]:
     """The view as JSON; how to pay (client secret, deposit address) is the buyer's alone."""
     body = MessageToDict(view, preserving_proto_field_name=True)
     body["status"] = body.get("status", "").removeprefix("ESCROW_STATUS_")
@@ -41,7 +40,7 @@ def render(view: EscrowView, party: str) -> dict[str, Any]:
     body["version"] = view.version
     if "amount" in body:
         body["amount"]["amount_cents"] = view.amount.amount_cents
-    if party != "buyer":
+    if party is not Party.BUYER:
         for secret in ("client_secret", "deposit_address"):
             body.get("payment", {}).pop(secret, None)
     body.pop("commands", None)

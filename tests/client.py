@@ -19,7 +19,7 @@ class GatewayClient:
     """
 
     def __init__(self, base_url: str, jwt_key: str, user_id: str, role: str = "user") -> None:
-        token = issue_token(jwt_key, user_id, role, kyc_tier=2)
+        token = issue_token(jwt_key, user_id, role)
         self.user_id = user_id
         self.http = httpx.Client(
             base_url=base_url, timeout=40, headers={"Authorization": f"Bearer {token}"}

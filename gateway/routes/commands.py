@@ -12,8 +12,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from gateway.ports import authenticator, views
 from gateway.problems import Problem
-from gateway.views import party_of
+from gateway.views import party_in
+from kernel.permissions import Party
 from schemas.escrow.v1.views_pb2 import CommandOutcome, CommandStatus, EscrowView
 
 MAX_WAIT_S = 30
@@ -28,13 +30,13 @@ async def get_command(request: Request) -> Response:
       403: {description: not the issuer}
       404: {description: unknown escrow}
     """
-    principal = request.app.state.auth.principal(request)
+    principal = authenticator(request).principal(request)
     command_id = request.path_params["command_id"]
     escrow_id = command_id.partition("~")[0]
     wait_s = _preferred_wait(request)
     deadline = time.monotonic() + wait_s
     while True:
-        view: EscrowView | None = request.app.state.views.get(escrow_id)
+        view = views(request).get(escrow_id)
         if view is None:
             raise Problem(404, "not-found", "No such command")
         outcome = _outcome(view, command_id)
@@ -42,7 +44,7 @@ async def get_command(request: Request) -> Response:
         if (
             not principal.is_admin
             and principal.user_id != allowed
-            and (outcome is not None or party_of(view, principal) == "stranger")
+            and (outcome is not None or party_in(view, principal) is Party.STRANGER)
         ):
             raise Problem(403, "forbidden", "Only the issuer or an admin sees a command")
         if outcome is not None or time.monotonic() >= deadline:

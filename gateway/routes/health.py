@@ -8,6 +8,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.schemas import SchemaGenerator
 
+from gateway.ports import views
 from gateway.problems import Problem
 
 VIEW_LAG = Gauge("gateway_view_table_lag", "Records of escrow.views.v1 not yet in the table")
@@ -29,10 +30,10 @@ async def readyz(request: Request) -> Response:
     summary: Readiness - the view table has caught up with escrow.views.v1
     responses: {200: {description: ready}, 503: {description: still catching up}}
     """
-    views = request.app.state.views
-    lag = views.lag()
+    table = views(request)
+    lag = table.lag()
     VIEW_LAG.set(lag)
-    if not views.ready:
+    if not table.ready:
         raise Problem(503, "not-ready", "The view table is catching up", f"lag {lag}")
     return JSONResponse({"status": "ready", "view_lag": lag})
 
@@ -42,7 +43,7 @@ async def metrics(request: Request) -> Response:
     summary: Prometheus metrics
     responses: {200: {description: text exposition format}}
     """
-    VIEW_LAG.set(request.app.state.views.lag())
+    VIEW_LAG.set(views(request).lag())
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 

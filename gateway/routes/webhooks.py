@@ -17,8 +17,8 @@ from starlette.routing import Route
 
 from connectors import custodian
 from connectors.topics import WEBHOOK_EVENTS
+from gateway.ports import PublishError, publisher, settings
 from gateway.problems import Problem
-from gateway.publisher import PublishError
 from schemas.webhooks.v1.events_pb2 import Provider, WebhookEvent
 
 logger = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ async def stripe_webhook(request: Request) -> Response:
     responses: {200: {description: stored or ignored}, 400: {description: bad signature}}
     """
     body = await request.body()
-    secret = request.app.state.settings.stripe_webhook_secret.get_secret_value()
+    secret = settings(request).stripe_webhook_secret.get_secret_value()
     try:
         stripe.WebhookSignature.verify_header(
             body.decode(),
@@ -62,7 +62,7 @@ async def custodian_webhook(request: Request) -> Response:
     responses: {200: {description: stored or ignored}, 400: {description: bad signature}}
     """
     body = await request.body()
-    secret = request.app.state.settings.custodian_webhook_secret.get_secret_value()
+    secret = settings(request).custodian_webhook_secret.get_secret_value()
     try:
         custodian.verify(secret, body, request.headers.get(custodian.SIGNATURE_HEADER, ""))
     except ValueError as exc:
@@ -115,7 +115,7 @@ async def _forward(
     received.payload = body
     received.received_at.CopyFrom(record.meta.occurred_at)
     try:
-        await request.app.state.publisher.publish(WEBHOOK_EVENTS, payment_id, record)
+        await publisher(request).publish(WEBHOOK_EVENTS, payment_id, record)
     except PublishError as exc:
         WEBHOOKS.labels(name, "unavailable").inc()
         logger.error("webhook %s not stored: %s", event["id"], exc)

@@ -1,0 +1,68 @@
+"""The gateway's ports (what the routes need from the outside world) and typed accessors for
+them: a route calls ``publisher(request)``, never the untyped ``request.app.state``.
+
+Production wires ``KafkaPublisher`` and ``state_stores.view_table.ViewTable`` in ``app.main``;
+unit tests pass ``tests.fakes.FakePublisher`` and ``FakeViews``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol, cast
+
+from google.protobuf.message import Message
+from starlette.requests import Request
+
+from schemas.escrow.v1.views_pb2 import EscrowView
+
+if TYPE_CHECKING:
+    from gateway.auth import Authenticator
+    from gateway.settings import GatewaySettings
+
+
+class PublishError(Exception):
+    """The broker did not acknowledge the record."""
+
+
+class Publisher(Protocol):
+    async def publish(self, topic: str, key: str, envelope: Message) -> None:
+        """Returns once the broker acknowledged the record.
+
+        :raises PublishError: refused or not acknowledged in time.
+        """
+        ...
+
+    def close(self) -> None: ...
+
+
+class Views(Protocol):
+    """The materialized table of ``escrow.views.v1``."""
+
+    @property
+    def ready(self) -> bool:
+        """Every partition has been read to its end once."""
+        ...
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def lag(self) -> int:
+        """Records not yet in the table, over all partitions."""
+        ...
+
+    def get(self, escrow_id: str) -> EscrowView | None: ...
+    def escrow_of_contract(self, contract_id: str) -> str | None: ...
+
+
+def publisher(request: Request) -> Publisher:
+    return cast(Publisher, request.app.state.publisher)
+
+
+def views(request: Request) -> Views:
+    return cast(Views, request.app.state.views)
+
+
+def authenticator(request: Request) -> Authenticator:
+    return cast("Authenticator", request.app.state.auth)
+
+
+def settings(request: Request) -> GatewaySettings:
+    return cast("GatewaySettings", request.app.state.settings)
