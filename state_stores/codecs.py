@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from kernel.mapping import fill, from_proto
 from kernel.model import Escrow
-from kernel.proto_mapping import fill, from_proto
 from schemas.escrow.v1.state_pb2 import EscrowState
 
 

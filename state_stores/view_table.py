@@ -1,7 +1,7 @@
 """The gateway's materialized table of ``escrow.views.v1`` (DESIGN.md §1, like a Kafka Streams
-GlobalKTable): every partition, no consumer group, into a local RocksDB (rocksdict), with indexes
-by contract id and command id. The consumed offsets are stored with the data, so a restart
-resumes where it stopped.
+GlobalKTable): every partition, no consumer group, into a local RocksDB (rocksdict), with an index
+by contract id (a command's outcome is found through its escrow: command ids start with it). The
+consumed offsets are stored with the data, so a restart resumes where it stopped.
 """
 
 from __future__ import annotations

@@ -60,7 +60,8 @@ def _rebuild_view(args: argparse.Namespace, settings: KafkaSettings) -> int:
     view = rebuild.rebuild_view(settings.kafka_bootstrap_servers, args.escrow_id)
     rebuild.print_view(view)
     if view is not None and args.publish:
-        rebuild.publish_view(settings.kafka_bootstrap_servers, view)
+        registry = settings.schema_registry_url
+        rebuild.publish_view(settings.kafka_bootstrap_servers, registry, view)
     return 0 if view is not None else 1
 
 

@@ -18,7 +18,7 @@ from quixstreams import message_context
 
 from connectors.exceptions import DeserializationError
 from connectors.kafka_serdes import EnvelopeDeserializer, value_context
-from kernel.proto_mapping import EnvelopeMapper
+from kernel.mapping import EnvelopeMapper
 from topologies import metrics
 
 logger = logging.getLogger(__name__)

@@ -8,15 +8,20 @@ from typing import Any
 from quixstreams import Application
 
 from connectors.topics import CONTRACTS_EVENTS, ESCROW_COMMANDS
-from kernel.mapping import COMMANDS
-from kernel.proto_mapping import EnvelopeMapper
+from kernel.mapping import COMMANDS, EnvelopeMapper
 from schemas.contracts.v1.events_pb2 import ContractEvent
 from schemas.escrow.v1.commands_pb2 import EscrowCommand
-from topologies.app_factory import application, serve
 from topologies.contracts.translate import ContractExecuted, create_escrow_for
 from topologies.records import Decoder, Output, Record, decoded
 from topologies.settings import TopologySettings
-from topologies.wiring import emit, input_topic, output_topic, route_dead_letters
+from topologies.wiring import (
+    application,
+    emit,
+    input_topic,
+    output_topic,
+    route_dead_letters,
+    serve,
+)
 
 NAME = "contracts"
 DECODER = Decoder(CONTRACTS_EVENTS, EnvelopeMapper(ContractEvent, [ContractExecuted]))

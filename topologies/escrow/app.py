@@ -10,10 +10,16 @@ from quixstreams import Application
 from connectors.topics import ESCROW_COMMANDS, ESCROW_EVENTS, PAYMENTS_COMMANDS, PAYMENTS_EVENTS
 from schemas.escrow.v1.events_pb2 import EscrowEvent
 from schemas.payments.v1.commands_pb2 import PaymentCommand
-from topologies.app_factory import application, serve
 from topologies.escrow.handler import handle_record
 from topologies.settings import TopologySettings
-from topologies.wiring import emit, input_topic, output_topic, route_dead_letters
+from topologies.wiring import (
+    application,
+    emit,
+    input_topic,
+    output_topic,
+    route_dead_letters,
+    serve,
+)
 
 NAME = "escrow"
 

@@ -20,11 +20,10 @@ from kernel.messages import PaymentCommand
 from kernel.model import Rail
 from schemas.payments.v1.events_pb2 import PaymentEvent
 from topologies import metrics
-from topologies.app_factory import application, run
 from topologies.payments.step import step
 from topologies.records import Decoder, Output, Record, decoded
 from topologies.settings import TopologySettings
-from topologies.wiring import emit, input_topic, output_topic, route_dead_letters
+from topologies.wiring import application, emit, input_topic, output_topic, route_dead_letters, run
 
 NAME = "payments"
 

@@ -16,11 +16,17 @@ from quixstreams.state import State
 from connectors.topics import ESCROW_EVENTS, ESCROW_VIEWS, PAYMENTS_EVENTS
 from kernel import mapping
 from schemas.escrow.v1.views_pb2 import EscrowView
-from topologies.app_factory import application, serve
 from topologies.projections.project import project
 from topologies.records import Decoder, Output, Record, decoded
 from topologies.settings import TopologySettings
-from topologies.wiring import emit, input_topic, output_topic, route_dead_letters
+from topologies.wiring import (
+    application,
+    emit,
+    input_topic,
+    output_topic,
+    route_dead_letters,
+    serve,
+)
 
 NAME = "projections"
 VIEW_KEY = "view"

@@ -18,8 +18,8 @@ from google.protobuf.message import Message
 
 from kernel import messages as m
 from kernel.evolve import STATUS_AFTER
+from kernel.mapping import fill
 from kernel.model import Actor, Money
-from kernel.proto_mapping import fill
 from schemas.escrow.v1.views_pb2 import CommandStatus, EscrowView
 
 HISTORY_KEPT = 20

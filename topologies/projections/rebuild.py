@@ -32,9 +32,12 @@ def rebuild_view(bootstrap: str, escrow_id: str) -> EscrowView | None:
     return view
 
 
-def publish_view(bootstrap: str, view: EscrowView) -> None:
+def publish_view(bootstrap: str, registry_url: str | None, view: EscrowView) -> None:
+    """Produces ``view`` to ``escrow.views.v1``, registering its schema with the Schema Registry
+    at ``registry_url`` (None: the in-process mock registry), like the projections topology."""
     producer = Producer(producer_config(bootstrap))
-    value = EnvelopeSerializer(EscrowView, schema_registry(None))(view, value_context(ESCROW_VIEWS))
+    serialize = EnvelopeSerializer(EscrowView, schema_registry(registry_url))
+    value = serialize(view, value_context(ESCROW_VIEWS))
     producer.produce(ESCROW_VIEWS, key=view.escrow_id, value=value)
     producer.flush(30)
 

@@ -19,11 +19,10 @@ from connectors.kafka_serdes import schema_registry
 from connectors.screening import ChainalysisClient, TrmClient, WalletScreener
 from connectors.topics import PAYMENTS_EVENTS, WEBHOOK_EVENTS
 from kernel import mapping
-from kernel.proto_mapping import EnvelopeMapper
+from kernel.mapping import EnvelopeMapper
 from schemas.payments.v1.events_pb2 import PaymentEvent
 from schemas.webhooks.v1.events_pb2 import WebhookEvent
 from topologies import metrics
-from topologies.app_factory import application, run
 from topologies.records import Decoder, Output, Record, decoded
 from topologies.settings import TopologySettings
 from topologies.webhooks.screening import DepositReturner, Screener, settle
@@ -33,7 +32,7 @@ from topologies.webhooks.translate import (
     WebhookReceived,
     translate,
 )
-from topologies.wiring import emit, input_topic, output_topic, route_dead_letters
+from topologies.wiring import application, emit, input_topic, output_topic, route_dead_letters, run
 
 NAME = "webhooks"
 # Providers redeliver for days (Stripe: up to 3 days); remember event ids a week.

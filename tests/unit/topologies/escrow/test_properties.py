@@ -8,7 +8,7 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kernel.evolve import fold
+from kernel.evolve import evolve, fold
 from kernel.messages import (
     CancelEscrow,
     EscrowCommandRejected,
@@ -45,6 +45,7 @@ from tests.builders import (
     payment_succeeded,
 )
 from topologies.escrow.decide import decide
+from topologies.projections.project import project
 
 actors = st.sampled_from([BUYER, SELLER, ADMIN, STRANGER, SCHEDULER])
 reasons = st.sampled_from(["", "a reason"])
@@ -154,3 +155,14 @@ def test_replaying_the_emitted_events_rebuilds_the_stored_state(
 ) -> None:
     result = run(data, steps)
     assert fold(result.events) == result.states[-1]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data(), STEPS)
+def test_the_projected_status_is_always_the_folded_status(data: st.DataObject, steps: int) -> None:
+    state: Escrow | None = None
+    view = None
+    for event in run(data, steps).events:
+        state, view = evolve(state, event), project(view, event)
+        if state is not None:
+            assert view is not None and view.status == int(state.status)
