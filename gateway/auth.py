@@ -8,10 +8,15 @@ import time
 from dataclasses import dataclass
 
 import jwt
+from jwt.types import Options
 from starlette.requests import Request
 
 from gateway.problems import Problem
 from kernel.model import Actor, Role
+
+# RFC 9110 §11.6.1: a 401 names the scheme it wants. Tokens must expire and name their user.
+CHALLENGE = {"WWW-Authenticate": "Bearer"}
+REQUIRED: Options = {"require": ["exp", "sub"]}
 
 
 @dataclass(frozen=True)
@@ -46,20 +51,28 @@ class Authenticator:
         try:
             if self._jwks is not None:
                 key = self._jwks.get_signing_key_from_jwt(token).key
-                claims = jwt.decode(token, key, algorithms=["RS256"], audience=self._audience)
+                claims = jwt.decode(
+                    token, key, algorithms=["RS256"], audience=self._audience, options=REQUIRED
+                )
             else:
                 claims = jwt.decode(
-                    token, self._hs256_key, algorithms=["HS256"], audience=self._audience
+                    token,
+                    self._hs256_key,
+                    algorithms=["HS256"],
+                    audience=self._audience,
+                    options=REQUIRED,
                 )
             role = Role.ADMIN if claims.get("role") == "admin" else Role.USER
             return Principal(str(claims["sub"]), role)
         except (jwt.PyJWTError, KeyError, ValueError) as exc:
-            raise Problem(401, "unauthenticated", "Invalid bearer token", str(exc)) from exc
+            raise Problem(
+                401, "unauthenticated", "Invalid bearer token", str(exc), CHALLENGE
+            ) from exc
 
     def principal(self, request: Request) -> Principal:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token:
-            raise Problem(401, "unauthenticated", "A bearer token is required")
+            raise Problem(401, "unauthenticated", "A bearer token is required", headers=CHALLENGE)
         return self.verify(token)
 
 

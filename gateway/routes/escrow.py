@@ -38,15 +38,17 @@ _KEY_NAMESPACE = uuid.UUID("a3c5e0f2-7d41-4f6b-8b1e-5c2d9e4f7a10")
 MAX_TEXT = 500
 
 
-def command_id_for(escrow_id: str, user_id: str, idempotency_key: str | None) -> str:
+def command_id_for(escrow_id: str, user_id: str, action: str, idempotency_key: str | None) -> str:
     """``<escrow_id>~<hex>``: the escrow id is readable from the command id (GET
-    /api/commands/{id} on any gateway), and the same Idempotency-Key from the same user gives the
-    same command id, which the escrow topology applies once."""
+    /api/commands/{id} on any gateway), and the same Idempotency-Key from the same user for the
+    same action gives the same command id, which the escrow topology applies once. (A key reused
+    for another action is another command, never silently taken for a duplicate.)"""
     if idempotency_key is None:
         return f"{escrow_id}~{uuid.uuid4().hex}"
     if not 1 <= len(idempotency_key) <= 255:
         raise Problem(400, "invalid-idempotency-key", "Idempotency-Key must be 1-255 characters")
-    return f"{escrow_id}~{uuid.uuid5(_KEY_NAMESPACE, f'{user_id}/{idempotency_key}').hex}"
+    name = f"{user_id}/{action}/{idempotency_key}"
+    return f"{escrow_id}~{uuid.uuid5(_KEY_NAMESPACE, name).hex}"
 
 
 async def get_escrow(request: Request) -> Response:
@@ -94,7 +96,7 @@ def _mutation(
         require_party(_view(request, escrow_id), principal, allowed)
         body = await _body(request)
         command_id = command_id_for(
-            escrow_id, principal.user_id, request.headers.get("idempotency-key")
+            escrow_id, principal.user_id, kind.__name__, request.headers.get("idempotency-key")
         )
         meta = CommandMeta(
             command_id,
@@ -155,13 +157,14 @@ def _expected_version(request: Request) -> int | None:
     return int(match.group(1))
 
 
+_RESOLUTIONS = {r.name: r for r in (DisputeResolution.FAVOR_SELLER, DisputeResolution.FAVOR_BUYER)}
+
+
 def _resolution(body: dict[str, Any]) -> DisputeResolution:
-    try:
-        return DisputeResolution[str(body.get("resolution", ""))]
-    except KeyError as exc:
-        raise Problem(
-            422, "invalid-field", "resolution must be FAVOR_SELLER or FAVOR_BUYER"
-        ) from exc
+    resolution = _RESOLUTIONS.get(str(body.get("resolution", "")))
+    if resolution is None:
+        raise Problem(422, "invalid-field", "resolution must be FAVOR_SELLER or FAVOR_BUYER")
+    return resolution
 
 
 mark_delivered = _mutation(MarkDelivered, lambda meta, b: MarkDelivered(meta, b.get("note", "")))

@@ -50,10 +50,8 @@ async def stripe_webhook(request: Request) -> Response:
             400, "invalid-signature", "Webhook signature verification failed", str(exc)
         ) from exc
     event = _json(body, "stripe")
-    obj = event.get("data", {}).get("object", {})
-    return await _forward(
-        request, Provider.PROVIDER_STRIPE, event, STRIPE_TYPES, obj.get("id", ""), body
-    )
+    payment_id = _text(event["data"].get("object"), "id")
+    return await _forward(request, Provider.PROVIDER_STRIPE, event, STRIPE_TYPES, payment_id, body)
 
 
 async def custodian_webhook(request: Request) -> Response:
@@ -71,7 +69,7 @@ async def custodian_webhook(request: Request) -> Response:
             400, "invalid-signature", "Webhook signature verification failed", str(exc)
         ) from exc
     event = _json(body, "custodian")
-    payment_id = event.get("data", {}).get("deposit_id", "")
+    payment_id = _text(event["data"], "deposit_id")
     return await _forward(
         request, Provider.PROVIDER_CUSTODIAN, event, CUSTODIAN_TYPES, payment_id, body
     )
@@ -83,10 +81,21 @@ def _json(body: bytes, provider: str) -> dict[str, Any]:
     except ValueError as exc:
         WEBHOOKS.labels(provider, "malformed").inc()
         raise Problem(400, "malformed-webhook", "The body is not JSON") from exc
-    if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
+    if (
+        not isinstance(event, dict)
+        or not _text(event, "id")
+        or not _text(event, "type")
+        or not isinstance(event.get("data"), dict)
+    ):
         WEBHOOKS.labels(provider, "malformed").inc()
-        raise Problem(400, "malformed-webhook", "The event has no id or type")
+        raise Problem(400, "malformed-webhook", "The event needs a string id and type, and data")
     return event
+
+
+def _text(container: Any, name: str) -> str:
+    """``container[name]`` if ``container`` is an object and that a string, else ""."""
+    value = container.get(name) if isinstance(container, dict) else None
+    return value if isinstance(value, str) else ""
 
 
 async def _forward(

@@ -1,16 +1,16 @@
-"""End to end through HTTP against every process on the real broker (DESIGN.md §7)."""
+"""End to end through HTTP against every process on the real broker (DESIGN.md §7).
+
+Only what needs the real topology is here: the stories, and the contracts the escrow topology
+and the view table complete (a stale If-Match rejected, an Idempotency-Key applied once, Prefer
+wait answered with the outcome). The gateway's own HTTP contracts (401/403/404 problems, body
+validation, secret redaction, OpenAPI) are unit tests: tests/unit/gateway/."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-import httpx
 import pytest
-from starlette.routing import Route
 
-from gateway.app import create_app
-from gateway.auth import issue_token
-from tests.client import GatewayClient
 from tests.demo import STORIES, Story, stripe_pays
 from tests.platform import Platform
 
@@ -32,38 +32,6 @@ def funded(platform: Platform) -> Iterator[Story]:
     story.step("buyer pays", lambda: stripe_pays(story), lambda v: v["status"] == "FUNDS_HELD")
     yield story
     story.close()
-
-
-def test_a_seller_cannot_release_and_a_buyer_cannot_mark_delivered(funded: Story) -> None:
-    assert funded.seller.command(funded.escrow_id, "release").status_code == 403
-    refused = funded.buyer.command(funded.escrow_id, "mark-delivered")
-
-    assert refused.status_code == 403
-    assert refused.headers["content-type"] == "application/problem+json"
-
-
-def test_a_stranger_cannot_read_an_escrow(platform: Platform, funded: Story) -> None:
-    key = platform.settings.jwt_hs256_key.get_secret_value()
-    stranger = GatewayClient(platform.gateway_url, key, "someone-else")
-
-    assert stranger.escrow(funded.escrow_id).status_code == 403
-    stranger.close()
-
-
-@pytest.mark.parametrize(
-    "authorization",
-    [None, "Bearer not-a-jwt", f"Bearer {issue_token('a-different-key-0123456789abcdef', 'x')}"],
-    ids=["missing", "malformed", "forged"],
-)
-def test_a_missing_or_forged_token_gets_401(
-    platform: Platform, funded: Story, authorization: str | None
-) -> None:
-    headers = {"Authorization": authorization} if authorization else {}
-
-    answer = httpx.get(f"{platform.gateway_url}/api/escrow/{funded.escrow_id}", headers=headers)
-
-    assert answer.status_code == 401
-    assert answer.json()["type"] == "/problems/unauthenticated"
 
 
 def test_a_stale_if_match_gets_the_command_rejected_with_version_mismatch(funded: Story) -> None:
@@ -102,54 +70,3 @@ def test_prefer_wait_returns_the_outcome_once_it_exists(funded: Story) -> None:
 
     assert answer.json()["status"] == "APPLIED"
     assert answer.headers["Preference-Applied"] == "wait=5"
-
-
-def test_only_the_buyer_sees_how_to_pay(funded: Story) -> None:
-    buyer_view = funded.buyer.contract_escrow(funded.contract_id).json()
-    seller_view = funded.seller.contract_escrow(funded.contract_id).json()
-
-    assert buyer_view["payment"]["client_secret"]
-    assert "client_secret" not in seller_view["payment"]
-
-
-@pytest.mark.parametrize(
-    ("action", "body", "headers", "status", "kind"),
-    [
-        ("mark-delivered", None, {"If-Match": "yesterday"}, 400, "invalid-if-match"),
-        ("resolve", {"resolution": "SPLIT"}, {}, 422, "invalid-field"),
-        ("dispute", {"reason": 42}, {}, 422, "invalid-field"),
-    ],
-)
-def test_a_malformed_request_gets_a_problem_and_queues_nothing(
-    funded: Story,
-    action: str,
-    body: dict[str, object] | None,
-    headers: dict[str, str],
-    status: int,
-    kind: str,
-) -> None:
-    who = funded.admin if action == "resolve" else funded.seller
-
-    answer = who.command(funded.escrow_id, action, body, **headers)
-
-    assert (answer.status_code, answer.json()["type"]) == (status, f"/problems/{kind}")
-    assert "location" not in answer.headers  # no command was queued
-
-
-def test_unknown_escrows_and_routes_are_problems(funded: Story) -> None:
-    unknown = funded.buyer.escrow("esc_does_not_exist")
-    no_route = funded.buyer.http.get("/api/nothing-here")
-
-    assert (unknown.status_code, unknown.json()["type"]) == (404, "/problems/not-found")
-    assert no_route.status_code == 404
-    assert no_route.headers["content-type"] == "application/problem+json"
-
-
-def test_the_openapi_document_lists_every_route(platform: Platform) -> None:
-    document = httpx.get(f"{platform.gateway_url}/openapi.json").json()
-    app = create_app(platform.settings, None, None, None)  # type: ignore[arg-type]
-
-    routes = [route for route in app.routes if isinstance(route, Route)]
-    served = {(r.path, m.lower()) for r in routes for m in (r.methods or []) if m != "HEAD"}
-    listed = {(path, method) for path, item in document["paths"].items() for method in item}
-    assert served == listed
