@@ -22,6 +22,7 @@ from confluent_kafka.admin import (
     NewTopic,
     ResourceType,
 )
+from tenacity import Retrying, retry_if_result, stop_after_delay, wait_fixed
 
 logger = logging.getLogger(__name__)
 
@@ -107,14 +108,29 @@ def apply_catalog(
     )
     present = [spec for spec in specs if spec.name in existing] + raced
     for spec in present:
-        actual = len(
-            admin.list_topics(spec.name, timeout=ADMIN_TIMEOUT_S).topics[spec.name].partitions
-        )
+        actual = _partition_count(admin, spec.name)
         if actual != spec.partitions:
             raise CatalogDriftError(
                 f"{spec.name} has {actual} partitions, the catalog says {spec.partitions}"
             )
     return created + _correct_configs(admin, present, replication_factor)
+
+
+def _partition_count(admin: AdminClient, topic: str) -> int:
+    """The topic's partition count once the broker's metadata shows it: right after a topic is
+    created, its metadata can still carry an error and no partitions, which is not drift."""
+
+    def count() -> int:
+        metadata = admin.list_topics(topic, timeout=ADMIN_TIMEOUT_S).topics[topic]
+        return 0 if metadata.error is not None else len(metadata.partitions)
+
+    retrying = Retrying(
+        retry=retry_if_result(lambda n: n == 0),
+        stop=stop_after_delay(ADMIN_TIMEOUT_S),
+        wait=wait_fixed(0.1),
+        retry_error_callback=lambda state: 0,
+    )
+    return int(retrying(count))
 
 
 def _create(

@@ -81,3 +81,18 @@ def recording_proxy(upstream: str) -> tuple[Starlette, list[dict[str, Any]]]:
 
     routes = [*controls.routes(), Route("/{path:path}", forward, methods=["GET", "POST", "DELETE"])]
     return Starlette(routes=routes), recorded
+
+
+def inject_failures(server: BackgroundServer, *statuses: int, forever: bool = False) -> None:
+    """Makes ``server`` (a provider fake or a recording proxy) answer its next requests with
+    ``statuses``, one each; with ``forever``, answer ``statuses[0]`` to every request."""
+    body = {"statuses": list(statuses), "forever": forever}
+    httpx.post(f"{server.url}/_fake/fail", json=body).raise_for_status()
+
+
+def calls(server: BackgroundServer) -> list[dict[str, Any]]:
+    """The requests ``server`` (a provider fake or a recording proxy) has received, in order."""
+    answer = httpx.get(f"{server.url}/_fake/calls")
+    answer.raise_for_status()
+    received: list[dict[str, Any]] = answer.json()
+    return received

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +17,7 @@ from connectors.kafka_serdes import (
     schema_registry,
     value_context,
 )
+from tests.eventually import eventually
 
 
 def make_consumer(bootstrap: str, *, read_committed: bool = True) -> Consumer:
@@ -42,14 +42,20 @@ def read_until(
 ) -> list[Message]:
     """Polls ``consumer`` until ``done(messages)`` holds or ``timeout_s`` passes; returns all."""
     messages: list[Message] = []
-    deadline = time.monotonic() + timeout_s
-    while not done(messages) and time.monotonic() < deadline:
-        message = consumer.poll(0.2)
-        if message is None:
-            continue
-        if message.error():
-            raise RuntimeError(str(message.error()))
-        messages.append(message)
+
+    def read_one() -> bool:
+        if not done(messages):
+            message = consumer.poll(0.2)  # the wait between tries: no interval of its own
+            if message is not None:
+                if message.error():
+                    raise RuntimeError(str(message.error()))
+                messages.append(message)
+        return done(messages)
+
+    try:
+        eventually(read_one, timeout_s, interval_s=0, what="done(messages)")
+    except TimeoutError:
+        pass  # the messages read by the deadline, as the caller asked for
     return messages
 
 
@@ -99,25 +105,33 @@ class Tail:
         self, done: Callable[[list[Message]], bool], timeout_s: float = 60.0
     ) -> list[Message]:
         """Reads until ``done(all records read so far)``; raises AssertionError on timeout."""
-        deadline = time.monotonic() + timeout_s
-        while not done(self.records):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{self.topic}: condition not met in {timeout_s} s")
-            message = self._consumer.poll(0.2)
-            if message is not None and not message.error():
-                self.records.append(message)
+
+        def read_one() -> bool:
+            if not done(self.records):
+                message = self._consumer.poll(0.2)  # the wait between tries
+                if message is not None and not message.error():
+                    self.records.append(message)
+            return done(self.records)
+
+        try:
+            eventually(read_one, timeout_s, interval_s=0, what=f"{self.topic}: condition")
+        except TimeoutError as exc:
+            raise AssertionError(str(exc)) from None
         return self.records
 
     def _partitions(self, topic: str, timeout_s: float = 30) -> list[int]:
         """The topic's partitions, once the metadata shows them (a new topic takes a moment)."""
-        deadline = time.monotonic() + timeout_s
-        while True:
+        errors: list[object] = []  # the last one explains a timeout
+
+        def partitions() -> list[int]:
             metadata = self._consumer.list_topics(topic, timeout=10).topics[topic]
-            if metadata.error is None and metadata.partitions:
-                return list(metadata.partitions)
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{topic}: no metadata ({metadata.error})")
-            time.sleep(0.2)
+            errors.append(metadata.error)
+            return list(metadata.partitions) if metadata.error is None else []
+
+        try:
+            return eventually(partitions, timeout_s, interval_s=0.2, what=f"{topic}: partitions")
+        except TimeoutError:
+            raise RuntimeError(f"{topic}: no metadata ({errors[-1]})") from None
 
     def poll_batch(self, timeout_s: float) -> list[Message]:
         """Whatever arrives within ``timeout_s`` (not kept in ``records``)."""

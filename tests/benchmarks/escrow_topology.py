@@ -28,6 +28,7 @@ from connectors.topics import ESCROW_COMMANDS, ESCROW_EVENTS
 from kernel import mapping
 from schemas.escrow.v1.commands_pb2 import EscrowCommand
 from tests.builders import create_escrow
+from tests.eventually import eventually
 from tests.kafka import Tail
 from tests.processes import TopologyProcess
 from topologies.settings import TopologySettings
@@ -62,23 +63,36 @@ class Bench:
 
     def warm_up(self, timeout_s: float) -> None:
         """Sends a command every second until one is answered (the group has joined)."""
-        deadline = time.monotonic() + timeout_s
-        while not self.seen_at:
-            if time.monotonic() > deadline:
-                raise SystemExit(f"the topology did not answer within {timeout_s} s")
-            self.send(f"bench-warm-{uuid.uuid4().hex}")
-            self.producer.flush(10)
-            end = time.monotonic() + 1
-            while time.monotonic() < end and not self.seen_at:
-                self.drain(0.1)
+        try:
+            eventually(self._answered_within_a_second, timeout_s, interval_s=0, what="an answer")
+        except TimeoutError:
+            raise SystemExit(f"the topology did not answer within {timeout_s} s") from None
+
+    def _answered_within_a_second(self) -> bool:
+        self.send(f"bench-warm-{uuid.uuid4().hex}")
+        self.producer.flush(10)
+        try:
+            eventually(self._drained_an_answer, 1, interval_s=0, what="an answer")
+        except TimeoutError:
+            return False  # send another
+        return True
+
+    def _drained_an_answer(self) -> bool:
+        self.drain(0.1)  # the wait between tries
+        return bool(self.seen_at)
 
     def wait_all(self, ids: list[str], timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        while any(i not in self.seen_at for i in ids):
-            if time.monotonic() > deadline:
-                missing = sum(i not in self.seen_at for i in ids)
-                raise SystemExit(f"{missing} escrows got no event within {timeout_s} s")
-            self.drain(0.1)
+        def all_seen() -> bool:
+            if all(i in self.seen_at for i in ids):
+                return True
+            self.drain(0.1)  # the wait between tries
+            return False
+
+        try:
+            eventually(all_seen, timeout_s, interval_s=0, what="an event for every escrow")
+        except TimeoutError:
+            missing = sum(i not in self.seen_at for i in ids)
+            raise SystemExit(f"{missing} escrows got no event within {timeout_s} s") from None
 
 
 def commit_at_end(bootstrap: str, group: str, topics: list[str]) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,6 +23,7 @@ from kernel.messages import (
 )
 from kernel.model import Money, Rail
 from tests.builders import AMOUNT, NOW, SCHEDULER, random_escrow_id, random_id
+from tests.eventually import eventually
 from tests.http_fakes import fake
 from tests.integration.conftest import ProcessFactory
 from tests.kafka import EnvelopeProducer, Tail
@@ -161,10 +161,12 @@ def test_a_crash_between_the_provider_call_and_the_commit_moves_money_once(
     transfer = usdc_transfer(escrow_id)
 
     harness.send(transfer)
-    deadline = time.monotonic() + 60
-    while not httpx.get(f"{custodian.url}/_fake/calls").json():  # the call is under way
-        assert time.monotonic() < deadline, "the payments topology never called the custodian"
-        time.sleep(0.05)
+    eventually(  # the call is under way
+        lambda: httpx.get(f"{custodian.url}/_fake/calls").json(),
+        60,
+        interval_s=0.05,
+        what="the payments topology calling the custodian",
+    )
     first.kill()
     start_payments(start_topology, custodian, "second")
     harness.wait_event(escrow_id, TransferSucceeded)

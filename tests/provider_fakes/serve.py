@@ -6,10 +6,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import threading
-import time
 
 import uvicorn
 from starlette.applications import Starlette
+
+from tests.eventually import eventually
 
 FAKES = ["custodian", "screening"]
 
@@ -30,12 +31,17 @@ class BackgroundServer:
 
     def start(self, timeout_s: float = 10) -> BackgroundServer:
         self._thread.start()
-        deadline = time.monotonic() + timeout_s
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError(f"fake server on {self.url} did not start")
-            time.sleep(0.02)
+        try:
+            eventually(self._started, timeout_s, what=f"fake server on {self.url} started")
+        except TimeoutError:
+            raise RuntimeError(f"fake server on {self.url} did not start") from None
         return self
+
+    def _started(self) -> bool:
+        """:raises RuntimeError: the server's thread ended before it started (e.g. port in use)."""
+        if not self._server.started and not self._thread.is_alive():
+            raise RuntimeError(f"fake server on {self.url} did not start")
+        return self._server.started
 
     def stop(self) -> None:
         self._server.should_exit = True

@@ -1,20 +1,21 @@
-"""The custodian and screening clients against their local fakes (real HTTP servers)."""
+"""The custodian and screening clients against their local fakes (real HTTP servers). The
+custodian rail runs the payment-rail contract (``tests.contract.payment_rail``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import httpx
 import pytest
 
 from connectors.custodian import CustodianRail, sign, verify
 from connectors.exceptions import PermanentError, TransientError
-from connectors.retry import with_retries
+from connectors.payment_rail import PaymentRail
 from connectors.screening import ChainalysisClient, TrmClient, Verdict, WalletScreener
-from tests.http_fakes import fake
+from tests.contract.payment_rail import IdPrefixes, PaymentRailContract
+from tests.http_fakes import calls, fake, inject_failures
 from tests.provider_fakes.serve import BackgroundServer
-
-NO_SLEEP = lambda seconds: None  # noqa: E731 - retries without waiting
 
 
 @pytest.fixture
@@ -43,24 +44,54 @@ def screener(screening: BackgroundServer) -> Iterator[WalletScreener]:
     client.close()
 
 
-class TestCustodian:
-    def test_a_deposit_address_is_created_once_per_idempotency_key(
+class TestCustodianRail(PaymentRailContract):
+    ids = IdPrefixes(payment="dep_", transfer="trf_", refund="ret_")
+    destination = "0x5e11e7000000000000000000000000000000beef"
+    server_replays_idempotent_requests = True
+    server: BackgroundServer
+    rails: ExitStack
+
+    @pytest.fixture(autouse=True)
+    def _server(self, custodian: BackgroundServer) -> Iterator[None]:
+        self.server = custodian
+        with ExitStack() as self.rails:
+            yield
+
+    def make_rail(self) -> PaymentRail:
+        rail = CustodianRail(self.server.url, "key")
+        self.rails.callback(rail.close)
+        return rail
+
+    def fail_next(self, *statuses: int) -> None:
+        inject_failures(self.server, *statuses)
+
+    def fail_every_request(self, status: int) -> None:
+        inject_failures(self.server, status, forever=True)
+
+    def idempotency_keys_sent(self) -> list[str | None]:
+        return [call["idempotency_key"] for call in calls(self.server)]
+
+
+class TestCustodianApi:
+    """What only the custodian rail does, beyond the payment-rail contract."""
+
+    def test_a_repeated_idempotency_key_creates_nothing(
         self, custodian: BackgroundServer, rail: CustodianRail
     ) -> None:
-        first = rail.create_payment(
-            escrow_id="e", amount_cents=2_000_000, currency="USD", idempotency_key="k1"
-        )
-        again = rail.create_payment(
-            escrow_id="e", amount_cents=2_000_000, currency="USD", idempotency_key="k1"
-        )
+        for _ in range(2):
+            rail.create_payment(
+                escrow_id="e", amount_cents=2_000_000, currency="USD", idempotency_key="k1"
+            )
 
-        assert first == again and first.deposit_address.startswith("0x")
         assert len(httpx.get(f"{custodian.url}/_fake/objects").json()) == 1
 
-    def test_transfer_and_return_send_the_documented_bodies(
+    def test_payment_transfer_and_return_send_the_documented_bodies(
         self, custodian: BackgroundServer, rail: CustodianRail
     ) -> None:
-        transfer_id = rail.transfer(
+        created = rail.create_payment(
+            escrow_id="e", amount_cents=5, currency="USD", idempotency_key="k1"
+        )
+        rail.transfer(
             escrow_id="e",
             amount_cents=5,
             currency="USD",
@@ -68,7 +99,7 @@ class TestCustodian:
             destination="0xabc",
             idempotency_key="k2",
         )
-        return_id = rail.refund(
+        rail.refund(
             escrow_id="e",
             amount_cents=5,
             currency="USD",
@@ -76,53 +107,43 @@ class TestCustodian:
             idempotency_key="k3",
         )
 
-        calls = httpx.get(f"{custodian.url}/_fake/calls").json()
-        assert [(c["path"], c["idempotency_key"]) for c in calls] == [
-            ("/v1/transfers", "k2"),
-            ("/v1/deposits/dep_1/return", "k3"),
-        ]
-        assert calls[0]["body"]["to_address"] == "0xabc"
-        assert transfer_id.startswith("trf_") and return_id.startswith("ret_")
+        deposit, transfer, refund = calls(custodian)
+        assert (deposit["path"], deposit["body"]) == (
+            "/v1/deposit-addresses",
+            {
+                "reference": "e",
+                "amount_cents": 5,
+                "currency": "USD",
+                "asset": "USDC",
+                "chain": "base",
+            },
+        )
+        assert (transfer["path"], transfer["body"]) == (
+            "/v1/transfers",
+            {
+                "reference": "e",
+                "deposit_id": "dep_1",
+                "to_address": "0xabc",
+                "amount_cents": 5,
+                "currency": "USD",
+                "asset": "USDC",
+                "chain": "base",
+            },
+        )
+        assert (refund["path"], refund["body"]) == (
+            "/v1/deposits/dep_1/return",
+            {"reference": "e", "reason": "refund"},
+        )
+        assert created.deposit_address.startswith("0x") and not created.client_secret
 
-    def test_two_503s_then_success_succeeds_after_retries(
+    def test_a_400_is_permanent_with_the_status_as_its_code(
         self, custodian: BackgroundServer, rail: CustodianRail
     ) -> None:
-        httpx.post(f"{custodian.url}/_fake/fail", json={"statuses": [503, 503]})
-
-        created = with_retries(
-            lambda: rail.create_payment(
-                escrow_id="e", amount_cents=1, currency="USD", idempotency_key="k"
-            ),
-            NO_SLEEP,
-        )
-
-        assert created.provider_payment_id.startswith("dep_")
-
-    def test_a_400_is_permanent(self, custodian: BackgroundServer, rail: CustodianRail) -> None:
-        httpx.post(f"{custodian.url}/_fake/fail", json={"statuses": [400]})
+        inject_failures(custodian, 400)
 
         with pytest.raises(PermanentError) as raised:
-            with_retries(
-                lambda: rail.create_payment(
-                    escrow_id="e", amount_cents=1, currency="USD", idempotency_key="k"
-                ),
-                NO_SLEEP,
-            )
+            rail.create_payment(escrow_id="e", amount_cents=1, currency="USD", idempotency_key="k")
         assert raised.value.code == "400"
-
-    def test_a_custodian_that_never_recovers_fails_after_five_tries(
-        self, custodian: BackgroundServer, rail: CustodianRail
-    ) -> None:
-        httpx.post(f"{custodian.url}/_fake/fail", json={"statuses": [503], "forever": True})
-
-        with pytest.raises(TransientError):
-            with_retries(
-                lambda: rail.create_payment(
-                    escrow_id="e", amount_cents=1, currency="USD", idempotency_key="k"
-                ),
-                NO_SLEEP,
-            )
-        assert len(httpx.get(f"{custodian.url}/_fake/calls").json()) == 5
 
     def test_an_unreachable_custodian_is_transient(self) -> None:
         with pytest.raises(TransientError):
@@ -143,6 +164,7 @@ class TestWebhookSignature:
             ("secret", b"{}", sign("secret", b"{}", timestamp=1), "tolerance"),
             ("secret", b"{}", "v1=abc", "malformed"),
         ],
+        ids=["wrong-secret", "altered-body", "replayed", "malformed"],
     )
     def test_a_bad_signature_is_refused(
         self, secret: str, body: bytes, header: str, message: str
