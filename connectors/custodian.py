@@ -12,9 +12,12 @@ import httpx
 
 from connectors.exceptions import PermanentError
 from connectors.http import request_json
-from connectors.payment_rail import CreatedPayment
+from connectors.payment_rail import CreatedPayment, Payout
 
 SIGNATURE_HEADER = "Custodian-Signature"
+# The reason of a return that is a refund the escrow decided (any other return gives back money
+# the escrow could not take).
+REFUND = "refund"
 SIGNATURE_TOLERANCE_S = 300
 
 
@@ -51,9 +54,10 @@ class CustodianRail:
         provider_payment_id: str,
         destination: str,
         idempotency_key: str,
-    ) -> str:
+    ) -> Payout:
         body = {
             "reference": escrow_id,
+            "external_id": idempotency_key,
             "deposit_id": provider_payment_id,
             "to_address": destination,
             "amount_cents": amount_cents,
@@ -61,7 +65,8 @@ class CustodianRail:
             "asset": "USDC",
             "chain": "base",
         }
-        return str(self._post("/v1/transfers", body, idempotency_key)["id"])
+        transfer = self._post("/v1/transfers", body, idempotency_key)
+        return Payout(str(transfer["id"]), settled=transfer.get("status") == "completed")
 
     def refund(
         self,
@@ -71,8 +76,29 @@ class CustodianRail:
         currency: str,
         provider_payment_id: str,
         idempotency_key: str,
+    ) -> Payout:
+        return_id = self.return_deposit(provider_payment_id, escrow_id, REFUND, idempotency_key)
+        return Payout(return_id, settled=False)  # on chain: return.completed confirms it
+
+    def return_payment(
+        self,
+        *,
+        escrow_id: str,
+        amount_cents: int,
+        currency: str,
+        provider_payment_id: str,
+        reason: str,
+        idempotency_key: str,
     ) -> str:
-        return self.return_deposit(provider_payment_id, escrow_id, "refund", idempotency_key)
+        return self.return_deposit(
+            provider_payment_id, escrow_id, f"return: {reason}", idempotency_key
+        )
+
+    def cancel_payment(
+        self, *, escrow_id: str, provider_payment_id: str, idempotency_key: str
+    ) -> None:
+        body = {"reference": escrow_id}
+        self._post(f"/v1/deposit-addresses/{provider_payment_id}/close", body, idempotency_key)
 
     def close(self) -> None:
         self._client.close()
@@ -80,8 +106,9 @@ class CustodianRail:
     def return_deposit(
         self, deposit_id: str, escrow_id: str, reason: str, idempotency_key: str
     ) -> str:
-        """Sends a deposit back to the wallet it came from; returns the return's id."""
-        body = {"reference": escrow_id, "reason": reason}
+        """Sends a deposit back to the wallet it came from; returns the return's id. ``reason``
+        is echoed by the return's webhooks: ``REFUND`` marks a refund the escrow decided."""
+        body = {"reference": escrow_id, "external_id": idempotency_key, "reason": reason}
         return str(self._post(f"/v1/deposits/{deposit_id}/return", body, idempotency_key)["id"])
 
     def _post(self, path: str, body: Mapping[str, object], idempotency_key: str) -> dict[str, str]:

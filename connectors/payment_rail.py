@@ -21,6 +21,16 @@ class CreatedPayment:
     deposit_address: str = ""
 
 
+@dataclass(frozen=True)
+class Payout:
+    """A transfer or refund the provider accepted: ``settled`` when it is final now (a Stripe
+    Transfer), else the provider confirms it later by webhook (an on-chain transfer, a pending
+    refund)."""
+
+    provider_id: str
+    settled: bool
+
+
 class PaymentRail(Protocol):
     def create_payment(
         self, *, escrow_id: str, amount_cents: int, currency: str, idempotency_key: str
@@ -37,8 +47,8 @@ class PaymentRail(Protocol):
         provider_payment_id: str,
         destination: str,
         idempotency_key: str,
-    ) -> str:
-        """Pays the seller (Stripe connected account or wallet); returns the transfer id.
+    ) -> Payout:
+        """Pays the seller (Stripe connected account or wallet).
 
         :raises TransientError | PermanentError:
         """
@@ -52,9 +62,36 @@ class PaymentRail(Protocol):
         currency: str,
         provider_payment_id: str,
         idempotency_key: str,
-    ) -> str:
-        """Returns the buyer's payment; returns the refund id.
+    ) -> Payout:
+        """Returns the buyer's payment (a refund the escrow decided).
 
         :raises TransientError | PermanentError:
+        """
+        ...
+
+    def return_payment(
+        self,
+        *,
+        escrow_id: str,
+        amount_cents: int,
+        currency: str,
+        provider_payment_id: str,
+        reason: str,
+        idempotency_key: str,
+    ) -> str:
+        """Sends money the escrow cannot take back to its sender; returns the provider's refund /
+        return id.
+
+        :raises TransientError | PermanentError:
+        """
+        ...
+
+    def cancel_payment(
+        self, *, escrow_id: str, provider_payment_id: str, idempotency_key: str
+    ) -> None:
+        """Closes the way to pay (cancels the PaymentIntent, closes the deposit address).
+
+        :raises TransientError | PermanentError: e.g. permanent when the payment succeeded
+            meanwhile (it is then returned when it arrives).
         """
         ...

@@ -15,10 +15,13 @@ from typing import Any, TypeVar
 import stripe
 
 from connectors.exceptions import PermanentError, TransientError
-from connectors.payment_rail import CreatedPayment
+from connectors.payment_rail import CreatedPayment, Payout
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+
+# A Stripe Refund's metadata "purpose": what its refund.* webhooks become.
+REFUND, RETURN = "refund", "return"
 
 _TRANSIENT = (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
 
@@ -63,7 +66,7 @@ class StripeRail:
         provider_payment_id: str,
         destination: str,
         idempotency_key: str,
-    ) -> str:
+    ) -> Payout:
         intent = _call(lambda: self._client.v1.payment_intents.retrieve(provider_payment_id))
         params: Any = {
             "amount": amount_cents,
@@ -80,7 +83,7 @@ class StripeRail:
         transfer = _call(
             lambda: self._client.v1.transfers.create(params, {"idempotency_key": idempotency_key})
         )
-        return str(transfer.id)
+        return Payout(str(transfer.id), settled=True)  # a Transfer is final when created
 
     def refund(
         self,
@@ -90,16 +93,58 @@ class StripeRail:
         currency: str,
         provider_payment_id: str,
         idempotency_key: str,
+    ) -> Payout:
+        refund = self._refund(escrow_id, amount_cents, provider_payment_id, REFUND, idempotency_key)
+        if refund.status in ("failed", "canceled"):
+            raise PermanentError(f"stripe: refund {refund.id} {refund.status}", "refund_failed")
+        return Payout(str(refund.id), settled=refund.status == "succeeded")
+
+    def return_payment(
+        self,
+        *,
+        escrow_id: str,
+        amount_cents: int,
+        currency: str,
+        provider_payment_id: str,
+        reason: str,
+        idempotency_key: str,
     ) -> str:
+        refund = self._refund(escrow_id, amount_cents, provider_payment_id, RETURN, idempotency_key)
+        return str(refund.id)
+
+    def cancel_payment(
+        self, *, escrow_id: str, provider_payment_id: str, idempotency_key: str
+    ) -> None:
+        params: Any = {"cancellation_reason": "abandoned"}
+        _call(
+            lambda: self._client.v1.payment_intents.cancel(
+                provider_payment_id, params, {"idempotency_key": idempotency_key}
+            )
+        )
+
+    def _refund(
+        self,
+        escrow_id: str,
+        amount_cents: int,
+        provider_payment_id: str,
+        purpose: str,
+        idempotency_key: str,
+    ) -> Any:
+        """A Refund of the PaymentIntent whose metadata names the escrow, the command it answers
+        (echoed by ``refund.*`` webhooks) and its purpose (a refund the escrow decided, or a
+        return of money it could not take)."""
         params: Any = {
             "payment_intent": provider_payment_id,
             "amount": amount_cents,
-            "metadata": {"escrow_id": escrow_id},
+            "metadata": {
+                "escrow_id": escrow_id,
+                "payment_command_id": idempotency_key,
+                "purpose": purpose,
+            },
         }
-        refund = _call(
+        return _call(
             lambda: self._client.v1.refunds.create(params, {"idempotency_key": idempotency_key})
         )
-        return str(refund.id)
 
 
 def _call(request: Callable[[], T]) -> T:

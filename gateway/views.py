@@ -40,6 +40,9 @@ def render(view: EscrowView, party: Party) -> dict[str, Any]:
     body["version"] = view.version
     if "amount" in body:
         body["amount"]["amount_cents"] = view.amount.amount_cents
+    for shown, entry in zip(body.get("returns", []), view.returns, strict=True):
+        shown["status"] = shown.get("status", "").removeprefix("RETURN_STATUS_")
+        shown.setdefault("amount", {})["amount_cents"] = entry.amount.amount_cents
     if party is not Party.BUYER:
         for secret in ("client_secret", "deposit_address"):
             body.get("payment", {}).pop(secret, None)

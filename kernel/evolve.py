@@ -23,12 +23,15 @@ from kernel.messages import (
     EscrowFundsHeld,
     EscrowPaymentFailed,
     EscrowPaymentIntentRecorded,
+    EscrowPaymentReturned,
     EscrowRefunded,
     EscrowRefundFailed,
     EscrowRefundRequested,
+    EscrowRefundSubmitted,
     EscrowReleased,
     EscrowTransferFailed,
     EscrowTransferRequested,
+    EscrowTransferSubmitted,
 )
 from kernel.model import PROCESSED_IDS_KEPT, Escrow, EscrowStatus
 
@@ -102,11 +105,15 @@ def _created(event: EscrowCreated) -> Escrow:
     )
 
 
+_RECORDS_ONLY = (EscrowTransferSubmitted, EscrowRefundSubmitted, EscrowPaymentReturned)
+
+
 @singledispatch
 def _apply(event: EscrowEvent, state: Escrow) -> Escrow:
-    """What an event changes besides status, version and the idempotency record; for most of
-    the status-only events (``STATUS_AFTER``), nothing."""
-    if type(event) in STATUS_AFTER:
+    """What an event changes besides status, version and the idempotency record; for the
+    status-only events (``STATUS_AFTER``) and the records of what a provider is doing (a payout
+    submitted, money returned), nothing."""
+    if type(event) in STATUS_AFTER or type(event) in _RECORDS_ONLY:
         return state
     raise TypeError(f"no evolve rule for {type(event).__name__}")
 

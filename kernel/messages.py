@@ -114,7 +114,25 @@ class InitiateRefund:
     reason: str
 
 
-PaymentCommand = CreatePaymentIntent | TransferToSeller | InitiateRefund
+@dataclass(frozen=True)
+class ReturnPayment:
+    meta: CommandMeta
+    amount: Money
+    rail: Rail
+    provider_payment_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CancelPayment:
+    meta: CommandMeta
+    rail: Rail
+    provider_payment_id: str
+
+
+PaymentCommand = (
+    CreatePaymentIntent | TransferToSeller | InitiateRefund | ReturnPayment | CancelPayment
+)
 
 # --- payments.events.v1 (consumed by the escrow topology) -----------------------------------
 
@@ -155,11 +173,16 @@ class PaymentHeldForReview:
     risk_score: int
 
 
+# A payout outcome names the TransferToSeller / InitiateRefund it settles (payment_command_id):
+# the causation of a synchronous answer, echoed by a provider's later webhook.
+
+
 @dataclass(frozen=True)
 class TransferSucceeded:
     meta: EventMeta
     transfer_id: str
     amount: Money
+    payment_command_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -167,6 +190,8 @@ class TransferFailed:
     meta: EventMeta
     failure_code: str
     failure_message: str = ""
+    payment_command_id: str = ""
+    transfer_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -174,12 +199,58 @@ class RefundSucceeded:
     meta: EventMeta
     refund_id: str
     amount: Money
+    payment_command_id: str = ""
 
 
 @dataclass(frozen=True)
 class RefundFailed:
     meta: EventMeta
     failure_code: str
+    failure_message: str = ""
+    payment_command_id: str = ""
+    refund_id: str = ""
+
+
+@dataclass(frozen=True)
+class TransferSubmitted:
+    """The provider accepted the transfer and confirms it later (by webhook)."""
+
+    meta: EventMeta
+    transfer_id: str
+    amount: Money
+    payment_command_id: str
+
+
+@dataclass(frozen=True)
+class RefundSubmitted:
+    """The provider accepted the refund and confirms it later (by webhook)."""
+
+    meta: EventMeta
+    refund_id: str
+    amount: Money
+    payment_command_id: str
+
+
+@dataclass(frozen=True)
+class PaymentReturned:
+    """The outcome of a ReturnPayment: ``failure_code`` is empty when the money went back."""
+
+    meta: EventMeta
+    provider_payment_id: str
+    return_id: str
+    amount: Money
+    reason: str
+    failure_code: str = ""
+    failure_message: str = ""
+
+
+@dataclass(frozen=True)
+class PaymentCancelled:
+    """The outcome of a CancelPayment: ``failure_code`` is empty when the way to pay is closed."""
+
+    meta: EventMeta
+    provider_payment_id: str
+    failure_code: str = ""
     failure_message: str = ""
 
 
@@ -192,6 +263,10 @@ PaymentEvent = (
     | TransferFailed
     | RefundSucceeded
     | RefundFailed
+    | TransferSubmitted
+    | RefundSubmitted
+    | PaymentReturned
+    | PaymentCancelled
 )
 
 # --- escrow.events.v1 -----------------------------------------------------------------------
@@ -309,6 +384,31 @@ class EscrowDisputed:
 
 
 @dataclass(frozen=True)
+class EscrowTransferSubmitted:
+    meta: EventMeta
+    payment_command_id: str
+    transfer_id: str
+
+
+@dataclass(frozen=True)
+class EscrowRefundSubmitted:
+    meta: EventMeta
+    payment_command_id: str
+    refund_id: str
+
+
+@dataclass(frozen=True)
+class EscrowPaymentReturned:
+    """Money this escrow cannot take is being sent back to its sender (ReturnPayment)."""
+
+    meta: EventMeta
+    payment_command_id: str
+    provider_payment_id: str
+    amount: Money
+    reason: str
+
+
+@dataclass(frozen=True)
 class EscrowCommandRejected:
     meta: EventMeta
     command_id: str
@@ -334,6 +434,9 @@ EscrowEvent = (
     | EscrowCancelled
     | EscrowDisputed
     | EscrowCommandRejected
+    | EscrowTransferSubmitted
+    | EscrowRefundSubmitted
+    | EscrowPaymentReturned
 )
 
 # What the escrow topology consumes.

@@ -202,11 +202,27 @@ def cancel_unfunded(p: Platform) -> str:
     return str(s.view["status"])
 
 
+def late_payment_returned(p: Platform) -> str:
+    s = Story(p, "(e) paid after cancellation: the money goes back")
+    s.contract_executed(STRIPE_AMOUNT)
+    s.command(s.buyer, "cancel", "CANCELLED", {"reason": "found it cheaper"})
+    s.step(
+        "buyer's payment arrives anyway (Stripe webhook)",
+        lambda: stripe_pays(s),
+        lambda v: [r.get("status") for r in v.get("returns", [])] == ["RETURNED"],
+    )
+    s.close()
+    returned = s.view["returns"][0]
+    print(f"  returned {returned['amount']['amount_cents'] / 100:,.2f} USD: {returned['reason']}")
+    return str(s.view["status"])
+
+
 STORIES: list[tuple[Callable[[Platform], str], str]] = [
     (stripe_release, "RELEASED"),
     (usdc_release, "RELEASED"),
     (dispute_refund, "REFUNDED"),
     (cancel_unfunded, "CANCELLED"),
+    (late_payment_returned, "CANCELLED"),
 ]
 
 

@@ -15,7 +15,7 @@ import shlex
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO
@@ -94,5 +94,15 @@ def running_platform(
         process.wait(60)
 
 
+def point_fakes_at_the_gateway(env: MutableMapping[str, str]) -> None:
+    """The custodian fake sends its settlement webhooks to this platform's gateway, signed with
+    the gateway's secret (unless ``env`` says otherwise)."""
+    settings = GatewaySettings()
+    url = f"http://{settings.gateway_host}:{settings.gateway_port}/api/webhooks/custodian"
+    env.setdefault("CUSTODIAN_WEBHOOK_URL", url)
+    env.setdefault("CUSTODIAN_WEBHOOK_SECRET", settings.custodian_webhook_secret.get_secret_value())
+
+
 if __name__ == "__main__":
+    point_fakes_at_the_gateway(os.environ)
     sys.exit(run_processes(with_fakes(os.environ)))

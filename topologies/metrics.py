@@ -16,6 +16,10 @@ FUNDS_HELD = Counter("escrow_funds_held_total", "Escrows whose funds are held")
 DELIVERED = Counter("escrow_delivered_total", "Escrows marked delivered")
 RELEASED = Counter("escrow_released_total", "Escrows released to the seller")
 VALUE = Counter("escrow_value_cents_total", "Total value of created escrows, in cents")
+PAYMENTS_RETURNED = Counter(
+    "escrow_payments_returned_total",
+    "Payments an escrow could not take (late, duplicate, wrong amount), sent back to their sender",
+)
 PAYOUT_FAILURES_EXHAUSTED = Counter(
     "escrow_payout_failures_exhausted_total",
     "Transfers/refunds that failed as often as allowed; operators must act",

@@ -24,9 +24,22 @@ from schemas.webhooks.v1.events_pb2 import Provider, WebhookEvent
 logger = logging.getLogger(__name__)
 
 WEBHOOKS = Counter("gateway_webhooks_total", "Webhooks received", ["provider", "outcome"])
-# Stripe events that move an escrow; others are acknowledged and not forwarded.
-STRIPE_TYPES = {"payment_intent.succeeded", "payment_intent.payment_failed"}
-CUSTODIAN_TYPES = {"deposit.confirmed"}
+# Provider events that move an escrow (payments, and payouts confirmed later); others are
+# acknowledged and not forwarded.
+STRIPE_TYPES = {
+    "payment_intent.succeeded",
+    "payment_intent.payment_failed",
+    "refund.updated",
+    "refund.failed",
+    "charge.refund.updated",
+}
+CUSTODIAN_TYPES = {
+    "deposit.confirmed",
+    "transfer.completed",
+    "transfer.failed",
+    "return.completed",
+    "return.failed",
+}
 SIGNATURE_TOLERANCE_S = 300
 
 
@@ -50,7 +63,9 @@ async def stripe_webhook(request: Request) -> Response:
             400, "invalid-signature", "Webhook signature verification failed", str(exc)
         ) from exc
     event = _json(body, "stripe")
-    payment_id = _text(event["data"].get("object"), "id")
+    # Keyed by the payment, so a refund's events follow its PaymentIntent's.
+    obj = event["data"].get("object")
+    payment_id = _text(obj, "payment_intent") or _text(obj, "id")
     return await _forward(request, Provider.PROVIDER_STRIPE, event, STRIPE_TYPES, payment_id, body)
 
 

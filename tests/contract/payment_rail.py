@@ -40,6 +40,9 @@ class PaymentRailContract(ABC):
     # Whether the server stores idempotency keys and replays the first answer (the custodian fake
     # does; stripe-mock answers every request afresh, so it cannot prove it).
     server_replays_idempotent_requests: ClassVar[bool]
+    # Whether a transfer / refund is final when the provider answers (else a webhook confirms).
+    transfers_settle_at_once: ClassVar[bool]
+    refunds_settle_at_once: ClassVar[bool]
 
     @abstractmethod
     def make_rail(self) -> PaymentRail:
@@ -92,7 +95,7 @@ class PaymentRailContract(ABC):
         rail = self.make_rail()
         payment = self.pay(rail, "cmd-pay")
 
-        transfer_id = rail.transfer(
+        payout = rail.transfer(
             escrow_id="esc-1",
             amount_cents=250_000,
             currency="USD",
@@ -101,14 +104,15 @@ class PaymentRailContract(ABC):
             idempotency_key="cmd-transfer",
         )
 
-        assert transfer_id.startswith(self.ids.transfer)
+        assert payout.provider_id.startswith(self.ids.transfer)
+        assert payout.settled is self.transfers_settle_at_once
         assert self.keys_sent() == ["cmd-pay", "cmd-transfer"]
 
     def test_refund_sends_its_idempotency_key_and_returns_the_refund_id(self) -> None:
         rail = self.make_rail()
         payment = self.pay(rail, "cmd-pay")
 
-        refund_id = rail.refund(
+        payout = rail.refund(
             escrow_id="esc-1",
             amount_cents=250_000,
             currency="USD",
@@ -116,8 +120,39 @@ class PaymentRailContract(ABC):
             idempotency_key="cmd-refund",
         )
 
-        assert refund_id.startswith(self.ids.refund)
+        assert payout.provider_id.startswith(self.ids.refund)
+        assert payout.settled is self.refunds_settle_at_once
         assert self.keys_sent() == ["cmd-pay", "cmd-refund"]
+
+    def test_returning_a_payment_sends_its_idempotency_key_and_returns_the_return_id(
+        self,
+    ) -> None:
+        rail = self.make_rail()
+        payment = self.pay(rail, "cmd-pay")
+
+        return_id = rail.return_payment(
+            escrow_id="esc-1",
+            amount_cents=250_000,
+            currency="USD",
+            provider_payment_id=payment.provider_payment_id,
+            reason="the escrow was cancelled",
+            idempotency_key="cmd-return",
+        )
+
+        assert return_id.startswith(self.ids.refund)
+        assert self.keys_sent() == ["cmd-pay", "cmd-return"]
+
+    def test_cancelling_a_payment_sends_its_idempotency_key(self) -> None:
+        rail = self.make_rail()
+        payment = self.pay(rail, "cmd-pay")
+
+        rail.cancel_payment(
+            escrow_id="esc-1",
+            provider_payment_id=payment.provider_payment_id,
+            idempotency_key="cmd-cancel",
+        )
+
+        assert self.keys_sent() == ["cmd-pay", "cmd-cancel"]
 
     def test_two_503s_then_success_succeeds_after_retries_with_the_same_key(self) -> None:
         rail = self.make_rail()

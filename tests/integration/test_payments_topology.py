@@ -18,7 +18,7 @@ from kernel.messages import (
     PaymentEvent,
     PaymentIntentCreated,
     TransferFailed,
-    TransferSucceeded,
+    TransferSubmitted,
     TransferToSeller,
 )
 from kernel.model import Money, Rail
@@ -169,7 +169,7 @@ def test_a_crash_between_the_provider_call_and_the_commit_moves_money_once(
     )
     first.kill()
     start_payments(start_topology, custodian, "second")
-    harness.wait_event(escrow_id, TransferSucceeded)
+    harness.wait_event(escrow_id, TransferSubmitted)  # on chain: a webhook confirms it later
     harness.send(create_intent(escrow_id, Rail.USDC_BASE))  # a later record on the partition
     harness.wait_event(escrow_id, PaymentIntentCreated)
 
@@ -182,4 +182,4 @@ def test_a_crash_between_the_provider_call_and_the_commit_moves_money_once(
     ]
     assert len(calls) == 2  # the call was repeated after the crash ...
     assert len(transfers) == 1  # ... but made one transfer
-    assert sum(isinstance(e, TransferSucceeded) for e in harness.events_of(escrow_id)) == 1
+    assert sum(isinstance(e, TransferSubmitted) for e in harness.events_of(escrow_id)) == 1

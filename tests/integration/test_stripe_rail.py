@@ -41,6 +41,8 @@ class TestStripeRail(PaymentRailContract):
     ids = IdPrefixes(payment="pi_", transfer="tr_", refund="re_")
     destination = "acct_seller"
     server_replays_idempotent_requests = False  # stripe-mock answers every request afresh
+    transfers_settle_at_once = True  # a Transfer is final when created
+    refunds_settle_at_once = True  # stripe-mock's Refunds are "succeeded"
     proxy: Proxy
 
     @pytest.fixture(autouse=True)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import threading
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -15,10 +17,22 @@ from tests.eventually import eventually
 FAKES = ["custodian", "screening"]
 
 
-def app_of(name: str) -> Starlette:
+def app_of(name: str, **options: Any) -> Starlette:
+    """The fake ``name``'s app, built with ``options`` (see its ``create_app``)."""
     module = importlib.import_module(f"tests.provider_fakes.{name}")
-    app: Starlette = module.create_app()
+    app: Starlette = module.create_app(**options)
     return app
+
+
+def options_from_env(name: str) -> dict[str, Any]:
+    """A fake process's options: the custodian sends its settlement webhooks to
+    ``CUSTODIAN_WEBHOOK_URL``, signed with ``CUSTODIAN_WEBHOOK_SECRET``."""
+    if name != "custodian" or "CUSTODIAN_WEBHOOK_URL" not in os.environ:
+        return {}
+    options: dict[str, Any] = {"webhook_url": os.environ["CUSTODIAN_WEBHOOK_URL"]}
+    if "CUSTODIAN_WEBHOOK_SECRET" in os.environ:
+        options["webhook_secret"] = os.environ["CUSTODIAN_WEBHOOK_SECRET"]
+    return options
 
 
 class BackgroundServer:
@@ -53,7 +67,8 @@ def main() -> None:
     parser.add_argument("fake", choices=FAKES)
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    uvicorn.run(app_of(args.fake), host="127.0.0.1", port=args.port, log_level="warning")
+    app = app_of(args.fake, **options_from_env(args.fake))
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
 
 
 if __name__ == "__main__":

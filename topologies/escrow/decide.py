@@ -12,7 +12,7 @@ is the old one with the emitted events folded in through ``evolve``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,6 +20,7 @@ from kernel.evolve import fold
 from kernel.ids import event_meta, system_command_meta
 from kernel.messages import (
     CancelEscrow,
+    CancelPayment,
     CommandMeta,
     CreateEscrow,
     CreatePaymentIntent,
@@ -33,27 +34,35 @@ from kernel.messages import (
     EscrowFundsHeld,
     EscrowPaymentFailed,
     EscrowPaymentIntentRecorded,
+    EscrowPaymentReturned,
     EscrowRefunded,
     EscrowRefundFailed,
     EscrowRefundRequested,
+    EscrowRefundSubmitted,
     EscrowReleased,
     EscrowTransferFailed,
     EscrowTransferRequested,
+    EscrowTransferSubmitted,
     EventMeta,
     InitiateRefund,
     MarkDelivered,
     Message,
+    PaymentCancelled,
     PaymentCommand,
     PaymentFailed,
     PaymentHeldForReview,
     PaymentIntentCreated,
+    PaymentReturned,
     PaymentSucceeded,
     RaiseDispute,
     RefundFailed,
+    RefundSubmitted,
     RefundSucceeded,
     ReleaseFunds,
     ResolveDispute,
+    ReturnPayment,
     TransferFailed,
+    TransferSubmitted,
     TransferSucceeded,
     TransferToSeller,
 )
@@ -168,11 +177,11 @@ def require_elapsed(
 
 
 def require_pending(pending_command_id: str, event: Any) -> Rejection | None:
-    """A payout outcome must answer the payout command under way."""
-    if not pending_command_id or pending_command_id != event.meta.causation_id:
-        detail = (
-            f"{event.meta.causation_id} is not the pending payout ({pending_command_id or 'none'})"
-        )
+    """A payout outcome must answer the payout command under way: the one it names, or (an
+    answer from before outcomes named theirs) the one that caused it."""
+    answered = event.payment_command_id or event.meta.causation_id
+    if not pending_command_id or pending_command_id != answered:
+        detail = f"{answered} is not the pending payout ({pending_command_id or 'none'})"
         return Rejection(Reason.PAYOUT_MISMATCH, detail)
     return None
 
@@ -193,22 +202,44 @@ def _admit_command(state: Escrow, command: Any) -> Rejection | Duplicate | None:
 
 _LIVE = frozenset(set(EscrowStatus) - TERMINAL)
 # The states each payment event is expected in.
+_ANY = frozenset(EscrowStatus)
 _EXPECTED: dict[type, frozenset[EscrowStatus]] = {
-    PaymentIntentCreated: frozenset({S.AWAIT_FUNDS}),
-    PaymentSucceeded: frozenset({S.AWAIT_FUNDS}),
+    # Cancelled before its way to pay existed: it is closed as it arrives.
+    PaymentIntentCreated: frozenset({S.AWAIT_FUNDS, S.CANCELLED}),
+    # Money can arrive whatever the escrow's state; what it cannot take goes back.
+    PaymentSucceeded: _ANY,
     PaymentFailed: frozenset({S.AWAIT_FUNDS}),
     PaymentHeldForReview: frozenset({S.AWAIT_FUNDS}),
     TransferSucceeded: _LIVE,
     TransferFailed: _LIVE,
     RefundSucceeded: _LIVE,
     RefundFailed: _LIVE,
+    TransferSubmitted: _LIVE,
+    RefundSubmitted: _LIVE,
+    # Outcomes of compensations: recorded by the projections, nothing to decide.
+    PaymentReturned: _ANY,
+    PaymentCancelled: _ANY,
 }
 
 
 def _admit_event(state: Escrow, event: Any) -> Rejection | Duplicate | None:
+    if isinstance(event, _PAYOUT_OUTCOMES) and state.status in TERMINAL:
+        # A provider reporting a payout of a finished escrow again (a webhook after the
+        # synchronous answer, or two webhook types for one refund): already settled.
+        return Duplicate()
     return require_new(state, event.meta.event_id) or require_state(
         state, _EXPECTED[type(event)], "expected"
     )
+
+
+_PAYOUT_OUTCOMES = (
+    TransferSubmitted,
+    TransferSucceeded,
+    TransferFailed,
+    RefundSubmitted,
+    RefundSucceeded,
+    RefundFailed,
+)
 
 
 # --- commands -------------------------------------------------------------------------------
@@ -292,8 +323,9 @@ def _cancel_escrow(state: Escrow, cmd: CancelEscrow, now: datetime) -> Decision:
             if early is not None:
                 return _rejected(state, cmd, now, early)
         new = _Events(state, cmd, now)
+        cancelled = EscrowCancelled(new.meta(EscrowCancelled), cmd.meta.actor, cmd.reason)
         return _accepted(
-            state, [EscrowCancelled(new.meta(EscrowCancelled), cmd.meta.actor, cmd.reason)]
+            state, [cancelled], _close_payment(state, cmd.meta.command_id, cmd.meta, now)
         )
     # FUNDS_HELD: cancelling means refunding the buyer before delivery.
     if not cmd.reason.strip():
@@ -367,6 +399,10 @@ def _refund(
 
 
 def _payment_intent_created(state: Escrow, event: PaymentIntentCreated, now: datetime) -> Decision:
+    if state.status is S.CANCELLED:
+        # The way to pay arrived after the escrow was cancelled: close it, record nothing.
+        closing = replace(state, provider_payment_id=event.provider_payment_id)
+        return _accepted(state, [], _close_payment(closing, event.meta.event_id, event.meta, now))
     if state.provider_payment_id and state.provider_payment_id != event.provider_payment_id:
         refusal = Rejection(Reason.PAYMENT_MISMATCH, f"payment {state.provider_payment_id} exists")
         return _rejected(state, event, now, refusal)
@@ -378,15 +414,67 @@ def _payment_intent_created(state: Escrow, event: PaymentIntentCreated, now: dat
 
 
 def _payment_succeeded(state: Escrow, event: PaymentSucceeded, now: datetime) -> Decision:
-    if event.provider_payment_id != state.provider_payment_id or event.amount != state.amount:
-        detail = (
-            f"got {event.provider_payment_id} for {event.amount}, expected "
-            f"{state.provider_payment_id or '(none yet)'} for {state.amount}"
-        )
-        return _rejected(state, event, now, Rejection(Reason.PAYMENT_MISMATCH, detail))
+    funding = event.provider_payment_id == state.provider_payment_id
+    if funding and state.status not in (S.AWAIT_FUNDS, S.CANCELLED):
+        return Decision(state)  # the payment that funded this escrow, reported again
+    stranded = _stranded(state, event)
+    if stranded:
+        return _return_payment(state, event, now, stranded)
     new = _Events(state, event, now)
     held = EscrowFundsHeld(new.meta(EscrowFundsHeld), event.provider_payment_id, event.amount)
     return _accepted(state, [held])
+
+
+def _stranded(state: Escrow, event: PaymentSucceeded) -> str:
+    """Why the escrow cannot take this money ("" if it can): the reason its sender is told."""
+    if state.status is S.CANCELLED:
+        return "the escrow was cancelled"
+    if state.status is not S.AWAIT_FUNDS:
+        return "the escrow is funded already"
+    if event.provider_payment_id != state.provider_payment_id:
+        expected = state.provider_payment_id or "(none yet)"
+        return f"payment {event.provider_payment_id} is not this escrow's ({expected})"
+    if event.amount != state.amount:
+        got, expected_money = event.amount, state.amount
+        return (
+            f"got {got.amount_cents} {got.currency}, "
+            f"expected {expected_money.amount_cents} {expected_money.currency}"
+        )
+    return ""
+
+
+def _return_payment(state: Escrow, event: PaymentSucceeded, now: datetime, reason: str) -> Decision:
+    """Sends stranded money back to its sender (DESIGN.md §5 compensation), once per payment
+    event: the command id derives from it."""
+    meta = event.meta
+    command = ReturnPayment(
+        system_command_meta(
+            ReturnPayment, state.escrow_id, meta.event_id, now, meta.correlation_id
+        ),
+        amount=event.amount,
+        rail=state.rail,
+        provider_payment_id=event.provider_payment_id,
+        reason=reason,
+    )
+    new = _Events(state, event, now)
+    returned = EscrowPaymentReturned(
+        new.meta(EscrowPaymentReturned),
+        payment_command_id=command.meta.command_id,
+        provider_payment_id=event.provider_payment_id,
+        amount=event.amount,
+        reason=reason,
+    )
+    return _accepted(state, [returned], [command])
+
+
+def _close_payment(
+    state: Escrow, cause_id: str, cause: CommandMeta | EventMeta, now: datetime
+) -> list[PaymentCommand]:
+    """The CancelPayment that closes an unfunded escrow's way to pay, if it has one yet."""
+    if not state.provider_payment_id:
+        return []
+    meta = system_command_meta(CancelPayment, state.escrow_id, cause_id, now, cause.correlation_id)
+    return [CancelPayment(meta, state.rail, state.provider_payment_id)]
 
 
 def _payment_failed(state: Escrow, event: PaymentFailed, now: datetime) -> Decision:
@@ -397,10 +485,11 @@ def _payment_failed(state: Escrow, event: PaymentFailed, now: datetime) -> Decis
             new.meta(EscrowPaymentFailed), event.provider_payment_id, event.failure_code, attempts
         )
     ]
-    if attempts >= MAX_PAYMENT_FAILURES:
-        reason = f"payment failed {attempts} times (last: {event.failure_code})"
-        events.append(EscrowCancelled(new.meta(EscrowCancelled), SYSTEM, reason))
-    return _accepted(state, events)
+    if attempts < MAX_PAYMENT_FAILURES:
+        return _accepted(state, events)
+    reason = f"payment failed {attempts} times (last: {event.failure_code})"
+    events.append(EscrowCancelled(new.meta(EscrowCancelled), SYSTEM, reason))
+    return _accepted(state, events, _close_payment(state, event.meta.event_id, event.meta, now))
 
 
 def _held_for_review(state: Escrow, event: PaymentHeldForReview, now: datetime) -> Decision:
@@ -456,6 +545,35 @@ def _refund_failed(state: Escrow, event: RefundFailed, now: datetime) -> Decisio
     return _accepted(state, [failed])
 
 
+def _transfer_submitted(state: Escrow, event: TransferSubmitted, now: datetime) -> Decision:
+    refusal = require_pending(state.pending_transfer_command_id, event)
+    if refusal is not None:
+        return _rejected(state, event, now, refusal)
+    new = _Events(state, event, now)
+    submitted = EscrowTransferSubmitted(
+        new.meta(EscrowTransferSubmitted), event.payment_command_id, event.transfer_id
+    )
+    return _accepted(state, [submitted])
+
+
+def _refund_submitted(state: Escrow, event: RefundSubmitted, now: datetime) -> Decision:
+    refusal = require_pending(state.pending_refund_command_id, event)
+    if refusal is not None:
+        return _rejected(state, event, now, refusal)
+    new = _Events(state, event, now)
+    submitted = EscrowRefundSubmitted(
+        new.meta(EscrowRefundSubmitted), event.payment_command_id, event.refund_id
+    )
+    return _accepted(state, [submitted])
+
+
+def _compensated(
+    state: Escrow, event: PaymentReturned | PaymentCancelled, now: datetime
+) -> Decision:
+    # What a compensation achieved changes no escrow; the projections show it.
+    return Decision(state)
+
+
 _HANDLERS: dict[type, Callable[[Escrow, Any, datetime], Decision]] = {
     MarkDelivered: _mark_delivered,
     ReleaseFunds: _release_funds,
@@ -470,6 +588,10 @@ _HANDLERS: dict[type, Callable[[Escrow, Any, datetime], Decision]] = {
     TransferFailed: _transfer_failed,
     RefundSucceeded: _refund_succeeded,
     RefundFailed: _refund_failed,
+    TransferSubmitted: _transfer_submitted,
+    RefundSubmitted: _refund_submitted,
+    PaymentReturned: _compensated,
+    PaymentCancelled: _compensated,
 }
 
 

@@ -58,6 +58,8 @@ def _count(message: Message, decision: Decision) -> None:
         metrics.TRANSITIONS.labels(name).inc()
         if name in _BUSINESS:
             _BUSINESS[name].inc()
+        if name == "EscrowPaymentReturned":
+            metrics.PAYMENTS_RETURNED.inc()
         if name == "EscrowCreated":
             metrics.VALUE.inc(decision.state.amount.amount_cents if decision.state else 0)
         if getattr(event, "attempts", 0) >= MAX_PAYOUT_FAILURES and name != "EscrowPaymentFailed":

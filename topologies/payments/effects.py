@@ -2,7 +2,10 @@
 
 ``perform`` makes the one provider call a command asks for, through the rail's port, with the
 command id as idempotency key and transient failures retried (``connectors.retry``). Its answer is
-the payment event to emit; a permanent failure or exhausted retries become the Failed event.
+the payment event to emit: a payout the provider settles at once is Transfer/RefundSucceeded, one
+it confirms later by webhook Transfer/RefundSubmitted; a compensation's outcome is PaymentReturned
+/ PaymentCancelled. A permanent failure or exhausted retries become the Failed event (or the
+compensation's outcome with a failure code).
 """
 
 from __future__ import annotations
@@ -14,20 +17,26 @@ from datetime import datetime
 from typing import Any
 
 from connectors.exceptions import PermanentError, TransientError
-from connectors.payment_rail import CreatedPayment, PaymentRail
+from connectors.payment_rail import CreatedPayment, PaymentRail, Payout
 from connectors.retry import with_retries
 from kernel.ids import identified
 from kernel.messages import (
+    CancelPayment,
     CreatePaymentIntent,
     EventMeta,
     InitiateRefund,
+    PaymentCancelled,
     PaymentCommand,
     PaymentEvent,
     PaymentFailed,
     PaymentIntentCreated,
+    PaymentReturned,
     RefundFailed,
+    RefundSubmitted,
     RefundSucceeded,
+    ReturnPayment,
     TransferFailed,
+    TransferSubmitted,
     TransferSucceeded,
     TransferToSeller,
 )
@@ -96,43 +105,94 @@ def _create_payment(command: CreatePaymentIntent, rail: PaymentRail) -> Plan:
 def _transfer(command: TransferToSeller, rail: PaymentRail) -> Plan:
     stripe = command.rail is Rail.STRIPE
     destination = command.seller_stripe_account_id if stripe else command.seller_wallet_address
+    command_id = command.meta.command_id
 
-    def call() -> str:
+    def call() -> Payout:
         return rail.transfer(
             escrow_id=command.meta.escrow_id,
             amount_cents=command.amount.amount_cents,
             currency=command.amount.currency,
             provider_payment_id=command.provider_payment_id,
             destination=destination,
-            idempotency_key=command.meta.command_id,
+            idempotency_key=command_id,
         )
 
-    return (
-        call,
-        lambda meta, transfer_id: TransferSucceeded(meta, transfer_id, command.amount),
-        TransferFailed,
-    )
+    def succeeded(meta: EventMeta, payout: Payout) -> PaymentEvent:
+        if payout.settled:
+            return TransferSucceeded(meta, payout.provider_id, command.amount, command_id)
+        return TransferSubmitted(meta, payout.provider_id, command.amount, command_id)
+
+    def failed(meta: EventMeta, code: str, message: str) -> PaymentEvent:
+        return TransferFailed(meta, code, message, command_id)
+
+    return call, succeeded, failed
 
 
 def _refund(command: InitiateRefund, rail: PaymentRail) -> Plan:
-    def call() -> str:
+    command_id = command.meta.command_id
+
+    def call() -> Payout:
         return rail.refund(
             escrow_id=command.meta.escrow_id,
             amount_cents=command.amount.amount_cents,
             currency=command.amount.currency,
             provider_payment_id=command.provider_payment_id,
+            idempotency_key=command_id,
+        )
+
+    def succeeded(meta: EventMeta, payout: Payout) -> PaymentEvent:
+        if payout.settled:
+            return RefundSucceeded(meta, payout.provider_id, command.amount, command_id)
+        return RefundSubmitted(meta, payout.provider_id, command.amount, command_id)
+
+    def failed(meta: EventMeta, code: str, message: str) -> PaymentEvent:
+        return RefundFailed(meta, code, message, command_id)
+
+    return call, succeeded, failed
+
+
+def _return_payment(command: ReturnPayment, rail: PaymentRail) -> Plan:
+    def call() -> str:
+        return rail.return_payment(
+            escrow_id=command.meta.escrow_id,
+            amount_cents=command.amount.amount_cents,
+            currency=command.amount.currency,
+            provider_payment_id=command.provider_payment_id,
+            reason=command.reason,
             idempotency_key=command.meta.command_id,
         )
 
-    return (
-        call,
-        lambda meta, refund_id: RefundSucceeded(meta, refund_id, command.amount),
-        RefundFailed,
-    )
+    def returned(meta: EventMeta, return_id: str) -> PaymentEvent:
+        return PaymentReturned(
+            meta, command.provider_payment_id, return_id, command.amount, command.reason
+        )
+
+    def failed(meta: EventMeta, code: str, message: str) -> PaymentEvent:
+        return PaymentReturned(
+            meta, command.provider_payment_id, "", command.amount, command.reason, code, message
+        )
+
+    return call, returned, failed
+
+
+def _cancel_payment(command: CancelPayment, rail: PaymentRail) -> Plan:
+    def call() -> None:
+        rail.cancel_payment(
+            escrow_id=command.meta.escrow_id,
+            provider_payment_id=command.provider_payment_id,
+            idempotency_key=command.meta.command_id,
+        )
+
+    def failed(meta: EventMeta, code: str, message: str) -> PaymentEvent:
+        return PaymentCancelled(meta, command.provider_payment_id, code, message)
+
+    return call, lambda meta, _: PaymentCancelled(meta, command.provider_payment_id), failed
 
 
 _PLANS: dict[type, Callable[[Any, PaymentRail], Plan]] = {
     CreatePaymentIntent: _create_payment,
     TransferToSeller: _transfer,
     InitiateRefund: _refund,
+    ReturnPayment: _return_payment,
+    CancelPayment: _cancel_payment,
 }

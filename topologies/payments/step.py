@@ -21,7 +21,9 @@ from kernel.messages import (
     PaymentCommand,
     PaymentEvent,
     PaymentIntentCreated,
+    RefundSubmitted,
     RefundSucceeded,
+    TransferSubmitted,
     TransferSucceeded,
 )
 from kernel.model import Rail
@@ -55,8 +57,8 @@ def _recorded(raw: bytes | None, event: PaymentEvent) -> bytes:
         artifacts.rail = int(event.rail)  # type: ignore[assignment]  # the same numbers
         artifacts.provider_payment_id = event.provider_payment_id
         artifacts.deposit_address = event.deposit_address
-    elif isinstance(event, TransferSucceeded):
+    elif isinstance(event, TransferSucceeded | TransferSubmitted):
         artifacts.transfer_id = event.transfer_id
-    elif isinstance(event, RefundSucceeded):
+    elif isinstance(event, RefundSucceeded | RefundSubmitted):
         artifacts.refund_id = event.refund_id
     return artifacts.SerializeToString(deterministic=True)

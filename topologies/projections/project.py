@@ -3,8 +3,10 @@ sprint tasks 8.2-8.3). Pure: the same events in the same order give the same vie
 is replaying ``escrow.events.v1`` (and ``payments.events.v1``) into an empty store.
 
 The view is ``escrow.v1.EscrowView``: status, parties, amount, rail, payment initialization,
-transfer/refund/dispute details, timestamps, version, the last ``HISTORY_KEPT`` events, and the
-outcome (APPLIED / REJECTED + reason) of the last ``COMMANDS_KEPT`` commands.
+transfer/refund/dispute details (and a payout the provider accepted but has not confirmed yet),
+money sent back to its sender and what became of it, timestamps, version, the last
+``HISTORY_KEPT`` events, and the outcome (APPLIED / REJECTED + reason) of the last
+``COMMANDS_KEPT`` commands.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from kernel import messages as m
 from kernel.evolve import STATUS_AFTER
 from kernel.mapping import fill
 from kernel.model import Actor, Money
-from schemas.escrow.v1.views_pb2 import CommandStatus, EscrowView
+from schemas.escrow.v1.views_pb2 import CommandStatus, EscrowView, ReturnStatus
 
 HISTORY_KEPT = 20
 COMMANDS_KEPT = 20
+RETURNS_KEPT = 20
 
 # The field naming who issued the command behind an event.
 _ISSUER = {
@@ -116,18 +119,66 @@ def _payment_intent_created(view: EscrowView, event: m.PaymentIntentCreated) -> 
     view.payment.deposit_address = event.deposit_address
 
 
+def _released(view: EscrowView, event: m.EscrowReleased) -> None:
+    view.transfer_id, view.payout_submitted_id = event.transfer_id, ""
+
+
+def _refunded(view: EscrowView, event: m.EscrowRefunded) -> None:
+    view.refund_id, view.payout_submitted_id = event.refund_id, ""
+
+
+def _payout_failed(view: EscrowView, event: Any) -> None:
+    view.payout_submitted_id = ""
+
+
+def _payment_returned(view: EscrowView, event: m.EscrowPaymentReturned) -> None:
+    entry = view.returns.add(
+        provider_payment_id=event.provider_payment_id,
+        reason=event.reason,
+        status=ReturnStatus.RETURN_STATUS_REQUESTED,
+    )
+    _money(entry.amount, event.amount)
+    del view.returns[:-RETURNS_KEPT]
+
+
+def _return_outcome(view: EscrowView, event: m.PaymentReturned) -> None:
+    """The provider's answer to a return: the newest requested return of that payment."""
+    requested = [
+        r
+        for r in view.returns
+        if r.provider_payment_id == event.provider_payment_id
+        and r.status == ReturnStatus.RETURN_STATUS_REQUESTED
+    ]
+    entry = requested[-1] if requested else None
+    if entry is None:  # the provider's report of a return we no longer list
+        entry = view.returns.add(provider_payment_id=event.provider_payment_id, reason=event.reason)
+        _money(entry.amount, event.amount)
+        del view.returns[:-RETURNS_KEPT]
+    entry.return_id, entry.failure_code = event.return_id, event.failure_code
+    failed = bool(event.failure_code)
+    entry.status = (
+        ReturnStatus.RETURN_STATUS_FAILED if failed else ReturnStatus.RETURN_STATUS_RETURNED
+    )
+
+
 _DETAILS: dict[type, Callable[[EscrowView, Any], None]] = {
     m.EscrowCreated: _created,
     m.EscrowDisputed: _disputed,
     m.EscrowTransferRequested: _payout_requested,
     m.EscrowRefundRequested: _payout_requested,
-    m.EscrowReleased: lambda view, event: setattr(view, "transfer_id", event.transfer_id),
-    m.EscrowRefunded: lambda view, event: setattr(view, "refund_id", event.refund_id),
+    m.EscrowTransferSubmitted: lambda view, e: setattr(view, "payout_submitted_id", e.transfer_id),
+    m.EscrowRefundSubmitted: lambda view, e: setattr(view, "payout_submitted_id", e.refund_id),
+    m.EscrowTransferFailed: _payout_failed,
+    m.EscrowRefundFailed: _payout_failed,
+    m.EscrowReleased: _released,
+    m.EscrowRefunded: _refunded,
+    m.EscrowPaymentReturned: _payment_returned,
 }
 _PAYMENT_EVENTS = typing.get_args(m.PaymentEvent)
 # Payment events add what escrow events do not carry; the others are reflected by escrow events.
 _PAYMENT_DETAILS: dict[type, Callable[[EscrowView, Any], None]] = {
     m.PaymentIntentCreated: _payment_intent_created,
+    m.PaymentReturned: _return_outcome,
 }
 
 

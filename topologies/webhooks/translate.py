@@ -1,8 +1,11 @@
 """Provider webhook events -> payment events (DESIGN.md §5; sprint task 5.5). Pure.
 
 Stripe ``payment_intent.succeeded`` / ``payment_intent.payment_failed`` become PaymentSucceeded /
-PaymentFailed; a custodian ``deposit.confirmed`` becomes a deposit to screen first. Event ids
-derive from the escrow, the event type and the provider's event id.
+PaymentFailed; a custodian ``deposit.confirmed`` becomes a deposit to screen first. Payouts the
+provider confirms later: the custodian's ``transfer.*`` become Transfer{Succeeded,Failed},
+``return.*`` and Stripe's ``refund.*`` / ``charge.refund.updated`` Refund{Succeeded,Failed} (or,
+for money an escrow could not take, PaymentReturned). Event ids derive from the escrow, the event
+type and the provider's event id.
 """
 
 from __future__ import annotations
@@ -14,8 +17,20 @@ from datetime import datetime
 from enum import IntEnum
 from typing import Any
 
+from connectors.custodian import REFUND
+from connectors.stripe_rail import RETURN
 from kernel.ids import event_meta
-from kernel.messages import EventMeta, PaymentEvent, PaymentFailed, PaymentSucceeded
+from kernel.messages import (
+    EventMeta,
+    PaymentEvent,
+    PaymentFailed,
+    PaymentReturned,
+    PaymentSucceeded,
+    RefundFailed,
+    RefundSucceeded,
+    TransferFailed,
+    TransferSucceeded,
+)
 from kernel.model import Money
 
 
@@ -113,8 +128,69 @@ def _deposit_confirmed(webhook: WebhookReceived, event: dict[str, Any]) -> Trans
     )
 
 
+def _custodian_transfer(webhook: WebhookReceived, event: dict[str, Any]) -> Translation:
+    """An on-chain transfer settled; ``external_id`` echoes the TransferToSeller it answers."""
+    data = event["data"]
+    escrow_id, command_id = str(data["reference"]), str(data["external_id"])
+    if webhook.event_type == "transfer.completed":
+        amount = Money(int(data["amount_cents"]), "USD")
+        meta = _meta(webhook, escrow_id, TransferSucceeded)
+        return TransferSucceeded(meta, data["transfer_id"], amount, command_id)
+    meta = _meta(webhook, escrow_id, TransferFailed)
+    code = str(data.get("failure_code") or "transfer_failed")
+    return TransferFailed(meta, code, "", command_id, data["transfer_id"])
+
+
+def _custodian_return(webhook: WebhookReceived, event: dict[str, Any]) -> Translation:
+    """A deposit went back on chain: a refund the escrow decided (reason ``refund``), or money it
+    could not take."""
+    data = event["data"]
+    escrow_id, command_id = str(data["reference"]), str(data["external_id"])
+    amount = Money(int(data.get("amount_cents") or 0), "USD")
+    completed = webhook.event_type == "return.completed"
+    code = "" if completed else str(data.get("failure_code") or "return_failed")
+    if data.get("reason") == REFUND:
+        if completed:
+            meta = _meta(webhook, escrow_id, RefundSucceeded)
+            return RefundSucceeded(meta, data["return_id"], amount, command_id)
+        return RefundFailed(
+            _meta(webhook, escrow_id, RefundFailed), code, "", command_id, data["return_id"]
+        )
+    meta = _meta(webhook, escrow_id, PaymentReturned)
+    reason = str(data.get("reason", ""))
+    return PaymentReturned(meta, data["deposit_id"], data["return_id"], amount, reason, code)
+
+
+def _stripe_refund(webhook: WebhookReceived, event: dict[str, Any]) -> Translation:
+    """A Stripe Refund settled (``succeeded``) or did not (``failed`` / ``canceled``); its
+    metadata names the escrow, the command it answers and its purpose."""
+    refund = event["data"]["object"]
+    status = refund["status"]
+    if status not in ("succeeded", "failed", "canceled"):
+        return None  # still pending
+    metadata = refund.get("metadata") or {}
+    escrow_id, command_id = str(metadata["escrow_id"]), str(metadata.get("payment_command_id", ""))
+    amount = Money(int(refund["amount"]), str(refund["currency"]).upper())
+    code = "" if status == "succeeded" else str(refund.get("failure_reason") or "refund_failed")
+    if metadata.get("purpose") == RETURN:
+        meta = _meta(webhook, escrow_id, PaymentReturned)
+        intent = str(refund.get("payment_intent", ""))
+        return PaymentReturned(meta, intent, refund["id"], amount, "returned", code)
+    if status == "succeeded":
+        meta = _meta(webhook, escrow_id, RefundSucceeded)
+        return RefundSucceeded(meta, refund["id"], amount, command_id)
+    return RefundFailed(_meta(webhook, escrow_id, RefundFailed), code, "", command_id, refund["id"])
+
+
 _HANDLERS: dict[tuple[Provider, str], Callable[[WebhookReceived, dict[str, Any]], Translation]] = {
     (Provider.STRIPE, "payment_intent.succeeded"): _payment_intent_succeeded,
     (Provider.STRIPE, "payment_intent.payment_failed"): _payment_intent_failed,
+    (Provider.STRIPE, "refund.updated"): _stripe_refund,
+    (Provider.STRIPE, "refund.failed"): _stripe_refund,
+    (Provider.STRIPE, "charge.refund.updated"): _stripe_refund,
     (Provider.CUSTODIAN, "deposit.confirmed"): _deposit_confirmed,
+    (Provider.CUSTODIAN, "transfer.completed"): _custodian_transfer,
+    (Provider.CUSTODIAN, "transfer.failed"): _custodian_transfer,
+    (Provider.CUSTODIAN, "return.completed"): _custodian_return,
+    (Provider.CUSTODIAN, "return.failed"): _custodian_return,
 }

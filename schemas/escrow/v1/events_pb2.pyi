@@ -42,6 +42,9 @@ class EscrowEvent(_message.Message):
     ESCROW_TRANSFER_FAILED_FIELD_NUMBER: _builtins.int
     ESCROW_REFUND_REQUESTED_FIELD_NUMBER: _builtins.int
     ESCROW_REFUND_FAILED_FIELD_NUMBER: _builtins.int
+    ESCROW_TRANSFER_SUBMITTED_FIELD_NUMBER: _builtins.int
+    ESCROW_REFUND_SUBMITTED_FIELD_NUMBER: _builtins.int
+    ESCROW_PAYMENT_RETURNED_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def meta(self) -> _types_pb2.EventMeta: ...
     @_builtins.property
@@ -78,6 +81,12 @@ class EscrowEvent(_message.Message):
     def escrow_refund_requested(self) -> Global___EscrowRefundRequested: ...
     @_builtins.property
     def escrow_refund_failed(self) -> Global___EscrowRefundFailed: ...
+    @_builtins.property
+    def escrow_transfer_submitted(self) -> Global___EscrowTransferSubmitted: ...
+    @_builtins.property
+    def escrow_refund_submitted(self) -> Global___EscrowRefundSubmitted: ...
+    @_builtins.property
+    def escrow_payment_returned(self) -> Global___EscrowPaymentReturned: ...
     def __init__(
         self,
         *,
@@ -97,12 +106,15 @@ class EscrowEvent(_message.Message):
         escrow_transfer_failed: Global___EscrowTransferFailed | None = ...,
         escrow_refund_requested: Global___EscrowRefundRequested | None = ...,
         escrow_refund_failed: Global___EscrowRefundFailed | None = ...,
+        escrow_transfer_submitted: Global___EscrowTransferSubmitted | None = ...,
+        escrow_refund_submitted: Global___EscrowRefundSubmitted | None = ...,
+        escrow_payment_returned: Global___EscrowPaymentReturned | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["escrow_await_funds", b"escrow_await_funds", "escrow_cancelled", b"escrow_cancelled", "escrow_command_rejected", b"escrow_command_rejected", "escrow_created", b"escrow_created", "escrow_delivered", b"escrow_delivered", "escrow_disputed", b"escrow_disputed", "escrow_funds_held", b"escrow_funds_held", "escrow_payment_failed", b"escrow_payment_failed", "escrow_payment_intent_recorded", b"escrow_payment_intent_recorded", "escrow_refund_failed", b"escrow_refund_failed", "escrow_refund_requested", b"escrow_refund_requested", "escrow_refunded", b"escrow_refunded", "escrow_released", b"escrow_released", "escrow_transfer_failed", b"escrow_transfer_failed", "escrow_transfer_requested", b"escrow_transfer_requested", "event", b"event", "meta", b"meta"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["escrow_await_funds", b"escrow_await_funds", "escrow_cancelled", b"escrow_cancelled", "escrow_command_rejected", b"escrow_command_rejected", "escrow_created", b"escrow_created", "escrow_delivered", b"escrow_delivered", "escrow_disputed", b"escrow_disputed", "escrow_funds_held", b"escrow_funds_held", "escrow_payment_failed", b"escrow_payment_failed", "escrow_payment_intent_recorded", b"escrow_payment_intent_recorded", "escrow_payment_returned", b"escrow_payment_returned", "escrow_refund_failed", b"escrow_refund_failed", "escrow_refund_requested", b"escrow_refund_requested", "escrow_refund_submitted", b"escrow_refund_submitted", "escrow_refunded", b"escrow_refunded", "escrow_released", b"escrow_released", "escrow_transfer_failed", b"escrow_transfer_failed", "escrow_transfer_requested", b"escrow_transfer_requested", "escrow_transfer_submitted", b"escrow_transfer_submitted", "event", b"event", "meta", b"meta"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["escrow_await_funds", b"escrow_await_funds", "escrow_cancelled", b"escrow_cancelled", "escrow_command_rejected", b"escrow_command_rejected", "escrow_created", b"escrow_created", "escrow_delivered", b"escrow_delivered", "escrow_disputed", b"escrow_disputed", "escrow_funds_held", b"escrow_funds_held", "escrow_payment_failed", b"escrow_payment_failed", "escrow_payment_intent_recorded", b"escrow_payment_intent_recorded", "escrow_refund_failed", b"escrow_refund_failed", "escrow_refund_requested", b"escrow_refund_requested", "escrow_refunded", b"escrow_refunded", "escrow_released", b"escrow_released", "escrow_transfer_failed", b"escrow_transfer_failed", "escrow_transfer_requested", b"escrow_transfer_requested", "event", b"event", "meta", b"meta"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["escrow_await_funds", b"escrow_await_funds", "escrow_cancelled", b"escrow_cancelled", "escrow_command_rejected", b"escrow_command_rejected", "escrow_created", b"escrow_created", "escrow_delivered", b"escrow_delivered", "escrow_disputed", b"escrow_disputed", "escrow_funds_held", b"escrow_funds_held", "escrow_payment_failed", b"escrow_payment_failed", "escrow_payment_intent_recorded", b"escrow_payment_intent_recorded", "escrow_payment_returned", b"escrow_payment_returned", "escrow_refund_failed", b"escrow_refund_failed", "escrow_refund_requested", b"escrow_refund_requested", "escrow_refund_submitted", b"escrow_refund_submitted", "escrow_refunded", b"escrow_refunded", "escrow_released", b"escrow_released", "escrow_transfer_failed", b"escrow_transfer_failed", "escrow_transfer_requested", b"escrow_transfer_requested", "escrow_transfer_submitted", b"escrow_transfer_submitted", "event", b"event", "meta", b"meta"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_event: _TypeAlias = _typing.Literal["escrow_created", "escrow_await_funds", "escrow_funds_held", "escrow_delivered", "escrow_released", "escrow_cancelled", "escrow_disputed", "escrow_refunded", "escrow_command_rejected", "escrow_payment_intent_recorded", "escrow_payment_failed", "escrow_transfer_requested", "escrow_transfer_failed", "escrow_refund_requested", "escrow_refund_failed"]  # noqa: Y015
+    _WhichOneofReturnType_event: _TypeAlias = _typing.Literal["escrow_created", "escrow_await_funds", "escrow_funds_held", "escrow_delivered", "escrow_released", "escrow_cancelled", "escrow_disputed", "escrow_refunded", "escrow_command_rejected", "escrow_payment_intent_recorded", "escrow_payment_failed", "escrow_transfer_requested", "escrow_transfer_failed", "escrow_refund_requested", "escrow_refund_failed", "escrow_transfer_submitted", "escrow_refund_submitted", "escrow_payment_returned"]  # noqa: Y015
     _WhichOneofArgType_event: _TypeAlias = _typing.Literal["event", b"event"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_event) -> _WhichOneofReturnType_event | None: ...
 
@@ -510,3 +522,80 @@ class EscrowCommandRejected(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___EscrowCommandRejected: _TypeAlias = EscrowCommandRejected  # noqa: Y015
+
+@_typing.final
+class EscrowTransferSubmitted(_message.Message):
+    """The provider accepted the pending transfer / refund and confirms it later; still pending."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAYMENT_COMMAND_ID_FIELD_NUMBER: _builtins.int
+    TRANSFER_ID_FIELD_NUMBER: _builtins.int
+    payment_command_id: _builtins.str
+    transfer_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        payment_command_id: _builtins.str = ...,
+        transfer_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["payment_command_id", b"payment_command_id", "transfer_id", b"transfer_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EscrowTransferSubmitted: _TypeAlias = EscrowTransferSubmitted  # noqa: Y015
+
+@_typing.final
+class EscrowRefundSubmitted(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAYMENT_COMMAND_ID_FIELD_NUMBER: _builtins.int
+    REFUND_ID_FIELD_NUMBER: _builtins.int
+    payment_command_id: _builtins.str
+    refund_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        payment_command_id: _builtins.str = ...,
+        refund_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["payment_command_id", b"payment_command_id", "refund_id", b"refund_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EscrowRefundSubmitted: _TypeAlias = EscrowRefundSubmitted  # noqa: Y015
+
+@_typing.final
+class EscrowPaymentReturned(_message.Message):
+    """Money this escrow cannot take is being sent back to its sender (ReturnPayment)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAYMENT_COMMAND_ID_FIELD_NUMBER: _builtins.int
+    PROVIDER_PAYMENT_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    payment_command_id: _builtins.str
+    provider_payment_id: _builtins.str
+    reason: _builtins.str
+    @_builtins.property
+    def amount(self) -> _types_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        payment_command_id: _builtins.str = ...,
+        provider_payment_id: _builtins.str = ...,
+        amount: _types_pb2.Money | None = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "payment_command_id", b"payment_command_id", "provider_payment_id", b"provider_payment_id", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EscrowPaymentReturned: _TypeAlias = EscrowPaymentReturned  # noqa: Y015

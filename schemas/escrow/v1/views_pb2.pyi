@@ -22,6 +22,25 @@ else:
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class _ReturnStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ReturnStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ReturnStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    RETURN_STATUS_UNSPECIFIED: _ReturnStatus.ValueType  # 0
+    RETURN_STATUS_REQUESTED: _ReturnStatus.ValueType  # 1
+    RETURN_STATUS_RETURNED: _ReturnStatus.ValueType  # 2
+    RETURN_STATUS_FAILED: _ReturnStatus.ValueType  # 3
+
+class ReturnStatus(_ReturnStatus, metaclass=_ReturnStatusEnumTypeWrapper): ...
+
+RETURN_STATUS_UNSPECIFIED: ReturnStatus.ValueType  # 0
+RETURN_STATUS_REQUESTED: ReturnStatus.ValueType  # 1
+RETURN_STATUS_RETURNED: ReturnStatus.ValueType  # 2
+RETURN_STATUS_FAILED: ReturnStatus.ValueType  # 3
+Global___ReturnStatus: _TypeAlias = ReturnStatus  # noqa: Y015
+
 class _CommandStatus:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -63,6 +82,8 @@ class EscrowView(_message.Message):
     UPDATED_AT_FIELD_NUMBER: _builtins.int
     HISTORY_FIELD_NUMBER: _builtins.int
     COMMANDS_FIELD_NUMBER: _builtins.int
+    RETURNS_FIELD_NUMBER: _builtins.int
+    PAYOUT_SUBMITTED_ID_FIELD_NUMBER: _builtins.int
     escrow_id: _builtins.str
     contract_id: _builtins.str
     status: _types_pb2.EscrowStatus.ValueType
@@ -72,6 +93,8 @@ class EscrowView(_message.Message):
     version: _builtins.int
     transfer_id: _builtins.str
     refund_id: _builtins.str
+    payout_submitted_id: _builtins.str
+    """A payout the provider accepted and confirms later: the transfer / refund id awaited."""
     @_builtins.property
     def amount(self) -> _types_pb2_1.Money: ...
     @_builtins.property
@@ -89,6 +112,10 @@ class EscrowView(_message.Message):
     @_builtins.property
     def commands(self) -> _containers.RepeatedCompositeFieldContainer[Global___CommandOutcome]:
         """Outcomes of the most recent commands on this escrow (bounded)."""
+
+    @_builtins.property
+    def returns(self) -> _containers.RepeatedCompositeFieldContainer[Global___PaymentReturn]:
+        """Money this escrow could not take, sent back to its sender (bounded, oldest first)."""
 
     def __init__(
         self,
@@ -109,14 +136,52 @@ class EscrowView(_message.Message):
         updated_at: _timestamp_pb2.Timestamp | None = ...,
         history: _abc.Iterable[Global___HistoryEntry] | None = ...,
         commands: _abc.Iterable[Global___CommandOutcome] | None = ...,
+        returns: _abc.Iterable[Global___PaymentReturn] | None = ...,
+        payout_submitted_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "created_at", b"created_at", "dispute", b"dispute", "payment", b"payment", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "buyer_id", b"buyer_id", "commands", b"commands", "contract_id", b"contract_id", "created_at", b"created_at", "dispute", b"dispute", "escrow_id", b"escrow_id", "history", b"history", "payment", b"payment", "rail", b"rail", "refund_id", b"refund_id", "seller_id", b"seller_id", "status", b"status", "transfer_id", b"transfer_id", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "buyer_id", b"buyer_id", "commands", b"commands", "contract_id", b"contract_id", "created_at", b"created_at", "dispute", b"dispute", "escrow_id", b"escrow_id", "history", b"history", "payment", b"payment", "payout_submitted_id", b"payout_submitted_id", "rail", b"rail", "refund_id", b"refund_id", "returns", b"returns", "seller_id", b"seller_id", "status", b"status", "transfer_id", b"transfer_id", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___EscrowView: _TypeAlias = EscrowView  # noqa: Y015
+
+@_typing.final
+class PaymentReturn(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROVIDER_PAYMENT_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    RETURN_ID_FIELD_NUMBER: _builtins.int
+    FAILURE_CODE_FIELD_NUMBER: _builtins.int
+    provider_payment_id: _builtins.str
+    reason: _builtins.str
+    status: Global___ReturnStatus.ValueType
+    return_id: _builtins.str
+    """The provider's return (custodian) or refund (Stripe) id, once returned."""
+    failure_code: _builtins.str
+    @_builtins.property
+    def amount(self) -> _types_pb2_1.Money: ...
+    def __init__(
+        self,
+        *,
+        provider_payment_id: _builtins.str = ...,
+        amount: _types_pb2_1.Money | None = ...,
+        reason: _builtins.str = ...,
+        status: Global___ReturnStatus.ValueType = ...,
+        return_id: _builtins.str = ...,
+        failure_code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "failure_code", b"failure_code", "provider_payment_id", b"provider_payment_id", "reason", b"reason", "return_id", b"return_id", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PaymentReturn: _TypeAlias = PaymentReturn  # noqa: Y015
 
 @_typing.final
 class PaymentInit(_message.Message):

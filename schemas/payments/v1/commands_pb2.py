@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from schemas.common.v1 import types_pb2 as common_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1apayments/v1/commands.proto\x12\x0bpayments.v1\x1a\x15\x63ommon/v1/types.proto\"\xf9\x01\n\x0ePaymentCommand\x12$\n\x04meta\x18\x01 \x01(\x0b\x32\x16.common.v1.CommandMeta\x12\x41\n\x15\x63reate_payment_intent\x18\n \x01(\x0b\x32 .payments.v1.CreatePaymentIntentH\x00\x12;\n\x12transfer_to_seller\x18\x0b \x01(\x0b\x32\x1d.payments.v1.TransferToSellerH\x00\x12\x36\n\x0finitiate_refund\x18\x0c \x01(\x0b\x32\x1b.payments.v1.InitiateRefundH\x00\x42\t\n\x07\x63ommand\"\x90\x01\n\x13\x43reatePaymentIntent\x12 \n\x06\x61mount\x18\x01 \x01(\x0b\x32\x10.common.v1.Money\x12\x1d\n\x04rail\x18\x02 \x01(\x0e\x32\x0f.common.v1.Rail\x12\x10\n\x08\x62uyer_id\x18\x03 \x01(\t\x12\x11\n\tseller_id\x18\x04 \x01(\t\x12\x13\n\x0b\x63ontract_id\x18\x05 \x01(\t\"\xb1\x01\n\x10TransferToSeller\x12 \n\x06\x61mount\x18\x01 \x01(\x0b\x32\x10.common.v1.Money\x12\x1d\n\x04rail\x18\x02 \x01(\x0e\x32\x0f.common.v1.Rail\x12\x1b\n\x13provider_payment_id\x18\x03 \x01(\t\x12 \n\x18seller_stripe_account_id\x18\x04 \x01(\t\x12\x1d\n\x15seller_wallet_address\x18\x05 \x01(\t\"~\n\x0eInitiateRefund\x12 \n\x06\x61mount\x18\x01 \x01(\x0b\x32\x10.common.v1.Money\x12\x1d\n\x04rail\x18\x02 \x01(\x0e\x32\x0f.common.v1.Rail\x12\x1b\n\x13provider_payment_id\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1apayments/v1/commands.proto\x12\x0bpayments.v1\x1a\x15\x63ommon/v1/types.proto\"\xe5\x02\n\x0ePaymentCommand\x12$\n\x04meta\x18\x01 \x01(\x0b\x32\x16.common.v1.CommandMeta\x12\x41\n\x15\x63reate_payment_intent\x18\n \x01(\x0b\x32 .payments.v1.CreatePaymentIntentH\x00\x12;\n\x12transfer_to_seller\x18\x0b \x01(\x0b\x32\x1d.payments.v1.TransferToSellerH\x00\x12\x36\n\x0finitiate_refund\x18\x0c \x01(\x0b\x32\x1b.payments.v1.InitiateRefundH\x00\x12\x34\n\x0ereturn_payment\x18\r \x01(\x0b\x32\x1a.payments.v1.ReturnPaymentH\x00\x12\x34\n\x0e\x63\x61ncel_payment\x18\x0e \x01(\x0b\x32\x1a.payments.v1.CancelPaymentH\x00\x42\t\n\x07\x63ommand\"\x90\x01\n\x13\x43reatePaymentIntent\x12 \n\x06\x61mount\x18\x01 \x01(\x0b\x32\x10.common.v1.Money\x12\x1d\n\x04rail\x18\x02 \x01(\x0e\x32\x0f.common.v1.Rail\x12\x10\n\x08\x62uyer_id\x18\x03 \x01(\t\x12\x11\n\tseller_id\x18\x04 \x01(\t\x12\x13\n\x0b\x63ontract_id\x18\x05 \x01(\t\"\xb1\x01\n\x10TransferToSeller\x12 \n\x06\x61mount\x18\x01 \x01(\x0b\x32\x10.common.v1.Money\x12\x1d\n\x04rail\x18\x02 \x01(\x0e\x32\x0f.common.v1.Rail\x12\x1b\n\x13provider_payment_id\x18\x03 \x01(\t\x12 \n\x18seller_stripe_account_id\x18\x04 \x01(\t\x12\x1d\n\x15seller_wallet_address\x18\x05 \x01(\t\"~\n\x0eInitiateRefund\x12 \n\x06\x61mount\x18\x01 \x01(\x0b\x32\x10.common.v1.Money\x12\x1d\n\x04rail\x18\x02 \x01(\x0e\x32\x0f.common.v1.Rail\x12\x1b\n\x13provider_payment_id\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"}\n\rReturnPayment\x12 \n\x06\x61mount\x18\x01 \x01(\x0b\x32\x10.common.v1.Money\x12\x1d\n\x04rail\x18\x02 \x01(\x0e\x32\x0f.common.v1.Rail\x12\x1b\n\x13provider_payment_id\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"K\n\rCancelPayment\x12\x1d\n\x04rail\x18\x01 \x01(\x0e\x32\x0f.common.v1.Rail\x12\x1b\n\x13provider_payment_id\x18\x02 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,11 +33,15 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'schemas.payments.v1.command
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_PAYMENTCOMMAND']._serialized_start=67
-  _globals['_PAYMENTCOMMAND']._serialized_end=316
-  _globals['_CREATEPAYMENTINTENT']._serialized_start=319
-  _globals['_CREATEPAYMENTINTENT']._serialized_end=463
-  _globals['_TRANSFERTOSELLER']._serialized_start=466
-  _globals['_TRANSFERTOSELLER']._serialized_end=643
-  _globals['_INITIATEREFUND']._serialized_start=645
-  _globals['_INITIATEREFUND']._serialized_end=771
+  _globals['_PAYMENTCOMMAND']._serialized_end=424
+  _globals['_CREATEPAYMENTINTENT']._serialized_start=427
+  _globals['_CREATEPAYMENTINTENT']._serialized_end=571
+  _globals['_TRANSFERTOSELLER']._serialized_start=574
+  _globals['_TRANSFERTOSELLER']._serialized_end=751
+  _globals['_INITIATEREFUND']._serialized_start=753
+  _globals['_INITIATEREFUND']._serialized_end=879
+  _globals['_RETURNPAYMENT']._serialized_start=881
+  _globals['_RETURNPAYMENT']._serialized_end=1006
+  _globals['_CANCELPAYMENT']._serialized_start=1008
+  _globals['_CANCELPAYMENT']._serialized_end=1083
 # @@protoc_insertion_point(module_scope)

@@ -29,6 +29,8 @@ class PaymentCommand(_message.Message):
     CREATE_PAYMENT_INTENT_FIELD_NUMBER: _builtins.int
     TRANSFER_TO_SELLER_FIELD_NUMBER: _builtins.int
     INITIATE_REFUND_FIELD_NUMBER: _builtins.int
+    RETURN_PAYMENT_FIELD_NUMBER: _builtins.int
+    CANCEL_PAYMENT_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def meta(self) -> _types_pb2.CommandMeta: ...
     @_builtins.property
@@ -37,6 +39,10 @@ class PaymentCommand(_message.Message):
     def transfer_to_seller(self) -> Global___TransferToSeller: ...
     @_builtins.property
     def initiate_refund(self) -> Global___InitiateRefund: ...
+    @_builtins.property
+    def return_payment(self) -> Global___ReturnPayment: ...
+    @_builtins.property
+    def cancel_payment(self) -> Global___CancelPayment: ...
     def __init__(
         self,
         *,
@@ -44,12 +50,14 @@ class PaymentCommand(_message.Message):
         create_payment_intent: Global___CreatePaymentIntent | None = ...,
         transfer_to_seller: Global___TransferToSeller | None = ...,
         initiate_refund: Global___InitiateRefund | None = ...,
+        return_payment: Global___ReturnPayment | None = ...,
+        cancel_payment: Global___CancelPayment | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["command", b"command", "create_payment_intent", b"create_payment_intent", "initiate_refund", b"initiate_refund", "meta", b"meta", "transfer_to_seller", b"transfer_to_seller"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["cancel_payment", b"cancel_payment", "command", b"command", "create_payment_intent", b"create_payment_intent", "initiate_refund", b"initiate_refund", "meta", b"meta", "return_payment", b"return_payment", "transfer_to_seller", b"transfer_to_seller"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["command", b"command", "create_payment_intent", b"create_payment_intent", "initiate_refund", b"initiate_refund", "meta", b"meta", "transfer_to_seller", b"transfer_to_seller"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cancel_payment", b"cancel_payment", "command", b"command", "create_payment_intent", b"create_payment_intent", "initiate_refund", b"initiate_refund", "meta", b"meta", "return_payment", b"return_payment", "transfer_to_seller", b"transfer_to_seller"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_command: _TypeAlias = _typing.Literal["create_payment_intent", "transfer_to_seller", "initiate_refund"]  # noqa: Y015
+    _WhichOneofReturnType_command: _TypeAlias = _typing.Literal["create_payment_intent", "transfer_to_seller", "initiate_refund", "return_payment", "cancel_payment"]  # noqa: Y015
     _WhichOneofArgType_command: _TypeAlias = _typing.Literal["command", b"command"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_command) -> _WhichOneofReturnType_command | None: ...
 
@@ -148,3 +156,63 @@ class InitiateRefund(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___InitiateRefund: _TypeAlias = InitiateRefund  # noqa: Y015
+
+@_typing.final
+class ReturnPayment(_message.Message):
+    """Sends money an escrow cannot take (it arrived after cancellation, for an escrow already funded,
+    or for the wrong amount) back to its sender: a Stripe refund of the payment, a custodian return
+    of the deposit.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    RAIL_FIELD_NUMBER: _builtins.int
+    PROVIDER_PAYMENT_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    rail: _types_pb2.Rail.ValueType
+    provider_payment_id: _builtins.str
+    reason: _builtins.str
+    @_builtins.property
+    def amount(self) -> _types_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        amount: _types_pb2.Money | None = ...,
+        rail: _types_pb2.Rail.ValueType = ...,
+        provider_payment_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "provider_payment_id", b"provider_payment_id", "rail", b"rail", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReturnPayment: _TypeAlias = ReturnPayment  # noqa: Y015
+
+@_typing.final
+class CancelPayment(_message.Message):
+    """Closes the way to pay an escrow that will never be funded: cancels the Stripe PaymentIntent /
+    closes the custodian deposit address.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RAIL_FIELD_NUMBER: _builtins.int
+    PROVIDER_PAYMENT_ID_FIELD_NUMBER: _builtins.int
+    rail: _types_pb2.Rail.ValueType
+    provider_payment_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        rail: _types_pb2.Rail.ValueType = ...,
+        provider_payment_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["provider_payment_id", b"provider_payment_id", "rail", b"rail"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CancelPayment: _TypeAlias = CancelPayment  # noqa: Y015

@@ -34,6 +34,10 @@ class PaymentEvent(_message.Message):
     REFUND_SUCCEEDED_FIELD_NUMBER: _builtins.int
     REFUND_FAILED_FIELD_NUMBER: _builtins.int
     PAYMENT_HELD_FOR_REVIEW_FIELD_NUMBER: _builtins.int
+    TRANSFER_SUBMITTED_FIELD_NUMBER: _builtins.int
+    REFUND_SUBMITTED_FIELD_NUMBER: _builtins.int
+    PAYMENT_RETURNED_FIELD_NUMBER: _builtins.int
+    PAYMENT_CANCELLED_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def meta(self) -> _types_pb2.EventMeta: ...
     @_builtins.property
@@ -52,6 +56,14 @@ class PaymentEvent(_message.Message):
     def refund_failed(self) -> Global___RefundFailed: ...
     @_builtins.property
     def payment_held_for_review(self) -> Global___PaymentHeldForReview: ...
+    @_builtins.property
+    def transfer_submitted(self) -> Global___TransferSubmitted: ...
+    @_builtins.property
+    def refund_submitted(self) -> Global___RefundSubmitted: ...
+    @_builtins.property
+    def payment_returned(self) -> Global___PaymentReturned: ...
+    @_builtins.property
+    def payment_cancelled(self) -> Global___PaymentCancelled: ...
     def __init__(
         self,
         *,
@@ -64,12 +76,16 @@ class PaymentEvent(_message.Message):
         refund_succeeded: Global___RefundSucceeded | None = ...,
         refund_failed: Global___RefundFailed | None = ...,
         payment_held_for_review: Global___PaymentHeldForReview | None = ...,
+        transfer_submitted: Global___TransferSubmitted | None = ...,
+        refund_submitted: Global___RefundSubmitted | None = ...,
+        payment_returned: Global___PaymentReturned | None = ...,
+        payment_cancelled: Global___PaymentCancelled | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["event", b"event", "meta", b"meta", "payment_failed", b"payment_failed", "payment_held_for_review", b"payment_held_for_review", "payment_intent_created", b"payment_intent_created", "payment_succeeded", b"payment_succeeded", "refund_failed", b"refund_failed", "refund_succeeded", b"refund_succeeded", "transfer_failed", b"transfer_failed", "transfer_succeeded", b"transfer_succeeded"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["event", b"event", "meta", b"meta", "payment_cancelled", b"payment_cancelled", "payment_failed", b"payment_failed", "payment_held_for_review", b"payment_held_for_review", "payment_intent_created", b"payment_intent_created", "payment_returned", b"payment_returned", "payment_succeeded", b"payment_succeeded", "refund_failed", b"refund_failed", "refund_submitted", b"refund_submitted", "refund_succeeded", b"refund_succeeded", "transfer_failed", b"transfer_failed", "transfer_submitted", b"transfer_submitted", "transfer_succeeded", b"transfer_succeeded"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["event", b"event", "meta", b"meta", "payment_failed", b"payment_failed", "payment_held_for_review", b"payment_held_for_review", "payment_intent_created", b"payment_intent_created", "payment_succeeded", b"payment_succeeded", "refund_failed", b"refund_failed", "refund_succeeded", b"refund_succeeded", "transfer_failed", b"transfer_failed", "transfer_succeeded", b"transfer_succeeded"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["event", b"event", "meta", b"meta", "payment_cancelled", b"payment_cancelled", "payment_failed", b"payment_failed", "payment_held_for_review", b"payment_held_for_review", "payment_intent_created", b"payment_intent_created", "payment_returned", b"payment_returned", "payment_succeeded", b"payment_succeeded", "refund_failed", b"refund_failed", "refund_submitted", b"refund_submitted", "refund_succeeded", b"refund_succeeded", "transfer_failed", b"transfer_failed", "transfer_submitted", b"transfer_submitted", "transfer_succeeded", b"transfer_succeeded"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_event: _TypeAlias = _typing.Literal["payment_intent_created", "payment_succeeded", "payment_failed", "transfer_succeeded", "transfer_failed", "refund_succeeded", "refund_failed", "payment_held_for_review"]  # noqa: Y015
+    _WhichOneofReturnType_event: _TypeAlias = _typing.Literal["payment_intent_created", "payment_succeeded", "payment_failed", "transfer_succeeded", "transfer_failed", "refund_succeeded", "refund_failed", "payment_held_for_review", "transfer_submitted", "refund_submitted", "payment_returned", "payment_cancelled"]  # noqa: Y015
     _WhichOneofArgType_event: _TypeAlias = _typing.Literal["event", b"event"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_event) -> _WhichOneofReturnType_event | None: ...
 
@@ -198,12 +214,19 @@ Global___PaymentHeldForReview: _TypeAlias = PaymentHeldForReview  # noqa: Y015
 
 @_typing.final
 class TransferSucceeded(_message.Message):
+    """A payout (TransferSucceeded ... RefundFailed) names the TransferToSeller / InitiateRefund it
+    settles in payment_command_id: the causation of a synchronous answer, and what a provider's
+    later webhook echoes (the custodian's external_id, a Stripe Refund's metadata).
+    """
+
     DESCRIPTOR: _descriptor.Descriptor
 
     TRANSFER_ID_FIELD_NUMBER: _builtins.int
     AMOUNT_FIELD_NUMBER: _builtins.int
+    PAYMENT_COMMAND_ID_FIELD_NUMBER: _builtins.int
     transfer_id: _builtins.str
     """Stripe Transfer id (tr_...) or the custodian's transfer id."""
+    payment_command_id: _builtins.str
     @_builtins.property
     def amount(self) -> _types_pb2.Money: ...
     def __init__(
@@ -211,10 +234,11 @@ class TransferSucceeded(_message.Message):
         *,
         transfer_id: _builtins.str = ...,
         amount: _types_pb2.Money | None = ...,
+        payment_command_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "transfer_id", b"transfer_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "payment_command_id", b"payment_command_id", "transfer_id", b"transfer_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -226,17 +250,23 @@ class TransferFailed(_message.Message):
 
     FAILURE_CODE_FIELD_NUMBER: _builtins.int
     FAILURE_MESSAGE_FIELD_NUMBER: _builtins.int
+    PAYMENT_COMMAND_ID_FIELD_NUMBER: _builtins.int
+    TRANSFER_ID_FIELD_NUMBER: _builtins.int
     failure_code: _builtins.str
     failure_message: _builtins.str
+    payment_command_id: _builtins.str
+    transfer_id: _builtins.str
     def __init__(
         self,
         *,
         failure_code: _builtins.str = ...,
         failure_message: _builtins.str = ...,
+        payment_command_id: _builtins.str = ...,
+        transfer_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["failure_code", b"failure_code", "failure_message", b"failure_message"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["failure_code", b"failure_code", "failure_message", b"failure_message", "payment_command_id", b"payment_command_id", "transfer_id", b"transfer_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -248,8 +278,10 @@ class RefundSucceeded(_message.Message):
 
     REFUND_ID_FIELD_NUMBER: _builtins.int
     AMOUNT_FIELD_NUMBER: _builtins.int
+    PAYMENT_COMMAND_ID_FIELD_NUMBER: _builtins.int
     refund_id: _builtins.str
     """Stripe Refund id (re_...) or the custodian's return id."""
+    payment_command_id: _builtins.str
     @_builtins.property
     def amount(self) -> _types_pb2.Money: ...
     def __init__(
@@ -257,10 +289,11 @@ class RefundSucceeded(_message.Message):
         *,
         refund_id: _builtins.str = ...,
         amount: _types_pb2.Money | None = ...,
+        payment_command_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "refund_id", b"refund_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "payment_command_id", b"payment_command_id", "refund_id", b"refund_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -272,18 +305,148 @@ class RefundFailed(_message.Message):
 
     FAILURE_CODE_FIELD_NUMBER: _builtins.int
     FAILURE_MESSAGE_FIELD_NUMBER: _builtins.int
+    PAYMENT_COMMAND_ID_FIELD_NUMBER: _builtins.int
+    REFUND_ID_FIELD_NUMBER: _builtins.int
     failure_code: _builtins.str
     failure_message: _builtins.str
+    payment_command_id: _builtins.str
+    refund_id: _builtins.str
     def __init__(
         self,
         *,
         failure_code: _builtins.str = ...,
         failure_message: _builtins.str = ...,
+        payment_command_id: _builtins.str = ...,
+        refund_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["failure_code", b"failure_code", "failure_message", b"failure_message"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["failure_code", b"failure_code", "failure_message", b"failure_message", "payment_command_id", b"payment_command_id", "refund_id", b"refund_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RefundFailed: _TypeAlias = RefundFailed  # noqa: Y015
+
+@_typing.final
+class TransferSubmitted(_message.Message):
+    """The provider accepted a payout it settles later (the custodian's on-chain transfer, a pending
+    Stripe refund): the escrow waits for the confirming webhook.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRANSFER_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    PAYMENT_COMMAND_ID_FIELD_NUMBER: _builtins.int
+    transfer_id: _builtins.str
+    payment_command_id: _builtins.str
+    @_builtins.property
+    def amount(self) -> _types_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        transfer_id: _builtins.str = ...,
+        amount: _types_pb2.Money | None = ...,
+        payment_command_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "payment_command_id", b"payment_command_id", "transfer_id", b"transfer_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TransferSubmitted: _TypeAlias = TransferSubmitted  # noqa: Y015
+
+@_typing.final
+class RefundSubmitted(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFUND_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    PAYMENT_COMMAND_ID_FIELD_NUMBER: _builtins.int
+    refund_id: _builtins.str
+    payment_command_id: _builtins.str
+    @_builtins.property
+    def amount(self) -> _types_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        refund_id: _builtins.str = ...,
+        amount: _types_pb2.Money | None = ...,
+        payment_command_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "payment_command_id", b"payment_command_id", "refund_id", b"refund_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RefundSubmitted: _TypeAlias = RefundSubmitted  # noqa: Y015
+
+@_typing.final
+class PaymentReturned(_message.Message):
+    """Money an escrow could not take went back to its sender (ReturnPayment); failure_code is empty
+    on success.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROVIDER_PAYMENT_ID_FIELD_NUMBER: _builtins.int
+    RETURN_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    FAILURE_CODE_FIELD_NUMBER: _builtins.int
+    FAILURE_MESSAGE_FIELD_NUMBER: _builtins.int
+    provider_payment_id: _builtins.str
+    return_id: _builtins.str
+    reason: _builtins.str
+    failure_code: _builtins.str
+    failure_message: _builtins.str
+    @_builtins.property
+    def amount(self) -> _types_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        provider_payment_id: _builtins.str = ...,
+        return_id: _builtins.str = ...,
+        amount: _types_pb2.Money | None = ...,
+        reason: _builtins.str = ...,
+        failure_code: _builtins.str = ...,
+        failure_message: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "failure_code", b"failure_code", "failure_message", b"failure_message", "provider_payment_id", b"provider_payment_id", "reason", b"reason", "return_id", b"return_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PaymentReturned: _TypeAlias = PaymentReturned  # noqa: Y015
+
+@_typing.final
+class PaymentCancelled(_message.Message):
+    """The PaymentIntent was cancelled / the deposit address closed (CancelPayment); failure_code is
+    empty on success (a payment that succeeded meanwhile is returned when it arrives).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROVIDER_PAYMENT_ID_FIELD_NUMBER: _builtins.int
+    FAILURE_CODE_FIELD_NUMBER: _builtins.int
+    FAILURE_MESSAGE_FIELD_NUMBER: _builtins.int
+    provider_payment_id: _builtins.str
+    failure_code: _builtins.str
+    failure_message: _builtins.str
+    def __init__(
+        self,
+        *,
+        provider_payment_id: _builtins.str = ...,
+        failure_code: _builtins.str = ...,
+        failure_message: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["failure_code", b"failure_code", "failure_message", b"failure_message", "provider_payment_id", b"provider_payment_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PaymentCancelled: _TypeAlias = PaymentCancelled  # noqa: Y015

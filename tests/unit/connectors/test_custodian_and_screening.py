@@ -48,6 +48,8 @@ class TestCustodianRail(PaymentRailContract):
     ids = IdPrefixes(payment="dep_", transfer="trf_", refund="ret_")
     destination = "0x5e11e7000000000000000000000000000000beef"
     server_replays_idempotent_requests = True
+    transfers_settle_at_once = False  # on chain: transfer.completed confirms it
+    refunds_settle_at_once = False  # return.completed confirms it
     server: BackgroundServer
     rails: ExitStack
 
@@ -122,6 +124,7 @@ class TestCustodianApi:
             "/v1/transfers",
             {
                 "reference": "e",
+                "external_id": "k2",
                 "deposit_id": "dep_1",
                 "to_address": "0xabc",
                 "amount_cents": 5,
@@ -132,7 +135,7 @@ class TestCustodianApi:
         )
         assert (refund["path"], refund["body"]) == (
             "/v1/deposits/dep_1/return",
-            {"reference": "e", "reason": "refund"},
+            {"reference": "e", "external_id": "k3", "reason": "refund"},
         )
         assert created.deposit_address.startswith("0x") and not created.client_secret
 

@@ -10,6 +10,7 @@ import pytest
 from kernel.ids import derive_id
 from kernel.messages import (
     CancelEscrow,
+    CancelPayment,
     CreatePaymentIntent,
     EscrowCancelled,
     EscrowCommandRejected,
@@ -17,6 +18,7 @@ from kernel.messages import (
     EscrowDisputed,
     EscrowFundsHeld,
     EscrowPaymentFailed,
+    EscrowPaymentReturned,
     EscrowRefunded,
     EscrowRefundFailed,
     EscrowRefundRequested,
@@ -25,14 +27,20 @@ from kernel.messages import (
     EscrowTransferRequested,
     InitiateRefund,
     MarkDelivered,
+    PaymentCancelled,
     PaymentFailed,
     PaymentHeldForReview,
+    PaymentReturned,
+    PaymentSucceeded,
     RaiseDispute,
     RefundFailed,
+    RefundSubmitted,
     RefundSucceeded,
     ReleaseFunds,
     ResolveDispute,
+    ReturnPayment,
     TransferFailed,
+    TransferSubmitted,
     TransferSucceeded,
     TransferToSeller,
 )
@@ -57,6 +65,7 @@ from tests.builders import (
     PAYMENT_ID,
     SCHEDULER,
     SELLER,
+    apply_all,
     command_meta,
     create_escrow,
     escrow_in,
@@ -166,10 +175,15 @@ class TestAwaitFunds:
             payment_succeeded(payment_id="pi_other"),
         ],
     )
-    def test_refuses_a_payment_that_does_not_match(self, event: object) -> None:
+    def test_a_payment_that_does_not_match_goes_back_to_its_sender(
+        self, event: PaymentSucceeded
+    ) -> None:
         state = escrow_in(S.AWAIT_FUNDS)
 
-        assert_rejected(decide(state, event, NOW), state, Reason.PAYMENT_MISMATCH)  # type: ignore[arg-type]
+        decision = decide(state, event, NOW)
+
+        assert_returned(decision, event)
+        assert decision.state is not None and decision.state.status is S.AWAIT_FUNDS
 
     def test_a_failed_payment_is_counted(self) -> None:
         decision = decide(
@@ -466,3 +480,175 @@ class TestGuards:
         assert first.events[0].meta.event_id == derive_id(
             "esc-ids", "EscrowCreated", command.meta.command_id
         )
+
+
+def assert_returned(decision: Decision, payment: PaymentSucceeded) -> None:
+    """The payment is sent back once: one EscrowPaymentReturned and one ReturnPayment whose id
+    derives from the payment event."""
+    assert decision.rejection is None
+    [returned] = decision.events
+    [command] = decision.payment_commands
+    assert isinstance(returned, EscrowPaymentReturned) and isinstance(command, ReturnPayment)
+    assert returned.payment_command_id == command.meta.command_id
+    assert command.meta.command_id == derive_id(
+        payment.meta.escrow_id, "ReturnPayment", payment.meta.event_id
+    )
+    assert (command.provider_payment_id, command.amount) == (
+        payment.provider_payment_id,
+        payment.amount,
+    )
+    assert returned.reason == command.reason != ""
+
+
+class TestStrandedMoney:
+    def test_a_payment_after_cancellation_goes_back(self) -> None:
+        payment = payment_succeeded()
+
+        decision = decide(escrow_in(S.CANCELLED), payment, NOW)
+
+        assert_returned(decision, payment)
+        assert decision.state is not None and decision.state.status is S.CANCELLED
+
+    @pytest.mark.parametrize("status", [S.FUNDS_HELD, S.DELIVERED, S.DISPUTED, S.RELEASED])
+    def test_a_second_payment_for_a_funded_escrow_goes_back(self, status: S) -> None:
+        payment = payment_succeeded(payment_id="pi_second")
+
+        assert_returned(decide(escrow_in(status), payment, NOW), payment)
+
+    @pytest.mark.parametrize("status", [S.FUNDS_HELD, S.DELIVERED, S.RELEASED, S.REFUNDED])
+    def test_the_funding_payment_reported_again_changes_nothing(self, status: S) -> None:
+        state = escrow_in(status)
+
+        assert decide(state, payment_succeeded(), NOW) == Decision(state)
+
+    def test_the_same_late_payment_twice_is_returned_once(self) -> None:
+        payment = payment_succeeded()
+        first = decide(escrow_in(S.CANCELLED), payment, NOW)
+
+        assert decide(first.state, payment, NOW) == Decision(first.state)
+
+    def test_cancelling_an_unfunded_escrow_closes_its_way_to_pay(self) -> None:
+        decision = decide(
+            escrow_in(S.AWAIT_FUNDS), CancelEscrow(command_meta(actor=BUYER), "no"), NOW
+        )
+
+        [close] = decision.payment_commands
+        assert isinstance(close, CancelPayment) and close.provider_payment_id == PAYMENT_ID
+
+    def test_a_payment_intent_created_after_cancellation_is_closed(self) -> None:
+        state = apply_all([create_escrow(), CancelEscrow(command_meta(actor=BUYER), "no")])
+        assert not state.provider_payment_id
+
+        decision = decide(state, payment_intent_created(), NOW)
+
+        assert decision.events == ()
+        [close] = decision.payment_commands
+        assert isinstance(close, CancelPayment) and close.provider_payment_id == PAYMENT_ID
+
+    def test_the_last_allowed_payment_failure_closes_the_way_to_pay(self) -> None:
+        state = escrow_in(S.AWAIT_FUNDS)
+        for _ in range(MAX_PAYMENT_FAILURES):
+            decision = decide(state, PaymentFailed(payment_meta(), PAYMENT_ID, "declined"), NOW)
+            state = decision.state  # type: ignore[assignment]
+
+        assert [type(c) for c in decision.payment_commands] == [CancelPayment]
+
+    @pytest.mark.parametrize(
+        "outcome",
+        [
+            PaymentReturned(payment_meta(), PAYMENT_ID, "ret_1", AMOUNT, "cancelled"),
+            PaymentCancelled(payment_meta(), PAYMENT_ID),
+        ],
+    )
+    def test_what_a_compensation_achieved_changes_no_escrow(
+        self, outcome: PaymentReturned | PaymentCancelled
+    ) -> None:
+        state = escrow_in(S.CANCELLED)
+
+        assert decide(state, outcome, NOW) == Decision(state)
+
+
+class TestPayoutsConfirmedLater:
+    def test_a_submitted_transfer_stays_pending_until_the_provider_confirms(self) -> None:
+        pending = decide(escrow_in(S.DELIVERED), ReleaseFunds(command_meta(actor=BUYER)), NOW)
+        [transfer] = pending.payment_commands
+        command_id = transfer.meta.command_id
+
+        submitted = decide(
+            pending.state,
+            TransferSubmitted(payment_meta(causation_id=command_id), "trf_1", AMOUNT, command_id),
+            NOW,
+        )
+
+        assert event_types(submitted) == ["EscrowTransferSubmitted"]
+        assert submitted.state is not None and submitted.state.status is S.DELIVERED
+        assert submitted.state.payout_pending
+        # The custodian's transfer.completed webhook: caused by its event, naming the command.
+        confirmed = decide(
+            submitted.state,
+            TransferSucceeded(
+                payment_meta(causation_id="custodian:evt_1"), "trf_1", AMOUNT, command_id
+            ),
+            NOW,
+        )
+        assert event_types(confirmed) == ["EscrowReleased"]
+
+    def test_a_confirmation_may_come_before_the_submission_is_recorded(self) -> None:
+        pending = decide(escrow_in(S.DELIVERED), ReleaseFunds(command_meta(actor=BUYER)), NOW)
+        command_id = pending.payment_commands[0].meta.command_id
+
+        confirmed = decide(
+            pending.state,
+            TransferSucceeded(
+                payment_meta(causation_id="custodian:evt_1"), "trf_1", AMOUNT, command_id
+            ),
+            NOW,
+        )
+
+        assert confirmed.state is not None and confirmed.state.status is S.RELEASED
+
+    def test_a_failed_transfer_reported_by_webhook_returns_to_delivered(self) -> None:
+        pending = decide(escrow_in(S.DELIVERED), ReleaseFunds(command_meta(actor=BUYER)), NOW)
+        command_id = pending.payment_commands[0].meta.command_id
+
+        failed = decide(
+            pending.state,
+            TransferFailed(
+                payment_meta(causation_id="custodian:evt_2"),
+                "chain_reverted",
+                "",
+                command_id,
+                "trf_1",
+            ),
+            NOW,
+        )
+
+        assert failed.state is not None and failed.state.status is S.DELIVERED
+        assert not failed.state.payout_pending and failed.state.transfer_failures == 1
+
+    def test_a_refund_confirmed_by_webhook_refunds_the_escrow(self) -> None:
+        pending = decide(
+            escrow_in(S.FUNDS_HELD), CancelEscrow(command_meta(actor=SELLER), "out of stock"), NOW
+        )
+        command_id = pending.payment_commands[0].meta.command_id
+        submitted = decide(
+            pending.state,
+            RefundSubmitted(payment_meta(causation_id=command_id), "re_1", AMOUNT, command_id),
+            NOW,
+        )
+
+        refunded = decide(
+            submitted.state,
+            RefundSucceeded(payment_meta(causation_id="stripe:evt_9"), "re_1", AMOUNT, command_id),
+            NOW,
+        )
+
+        assert refunded.state is not None and refunded.state.status is S.REFUNDED
+
+    def test_a_confirmation_of_another_payout_is_refused(self) -> None:
+        pending = decide(escrow_in(S.DELIVERED), ReleaseFunds(command_meta(actor=BUYER)), NOW)
+        stray = TransferSucceeded(
+            payment_meta(causation_id="custodian:evt_3"), "trf_9", AMOUNT, "other"
+        )
+
+        assert_rejected(decide(pending.state, stray, NOW), pending.state, Reason.PAYOUT_MISMATCH)
