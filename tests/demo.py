@@ -10,7 +10,6 @@ stops it, whatever happens.
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 import time
@@ -243,8 +242,7 @@ def main() -> None:
     log = tempfile.NamedTemporaryFile(prefix="escrow-demo-", suffix=".log", delete=False)
     print(f"starting every topology, the gateway and the provider fakes (log: {log.name})")
     started = time.perf_counter()
-    screening_url = os.environ.get("TRM_URL", "http://127.0.0.1:12302")
-    with running_platform(log, GatewaySettings(), screening_url) as platform:
+    with running_platform(log, GatewaySettings()) as platform:
         print(f"platform ready in {time.perf_counter() - started:.1f} s at {platform.gateway_url}")
         failures = run_stories(platform)
     print(f"\n{len(STORIES) - failures}/{len(STORIES)} stories ended as expected")

@@ -36,6 +36,7 @@ class Platform:
     bootstrap: str
     settings: GatewaySettings
     screening_url: str
+    custodian_url: str
 
 
 def with_fakes(env: Mapping[str, str]) -> dict[str, str]:
@@ -66,7 +67,6 @@ def wait_ready(url: str, timeout_s: float = 120) -> None:
 def running_platform(
     log: IO[bytes],
     settings: GatewaySettings,
-    screening_url: str,
     env: Mapping[str, str] | None = None,
     ready_timeout_s: float = 120,
 ) -> Iterator[Platform]:
@@ -75,8 +75,8 @@ def running_platform(
 
     :param log: where the processes' output goes.
     :param settings: the gateway's settings, as ``env`` gives them to it.
-    :param screening_url: where the screening fake listens (``TRM_URL``).
-    :param env: the processes' environment. Default - this process's.
+    :param env: the processes' environment (the fakes listen on ``TRM_URL`` and
+        ``CUSTODIAN_URL``). Default - this process's.
     """
     gateway_url = f"http://{settings.gateway_host}:{settings.gateway_port}"
     process = subprocess.Popen(
@@ -88,7 +88,11 @@ def running_platform(
     )
     try:
         wait_ready(gateway_url, ready_timeout_s)
-        yield Platform(gateway_url, settings.kafka_bootstrap_servers, settings, screening_url)
+        fakes = os.environ if env is None else env
+        screening_url = fakes.get("TRM_URL", "http://127.0.0.1:12302")
+        custodian_url = fakes.get("CUSTODIAN_URL", "http://127.0.0.1:12301")
+        bootstrap = settings.kafka_bootstrap_servers
+        yield Platform(gateway_url, bootstrap, settings, screening_url, custodian_url)
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(60)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import shutil
 import subprocess
 import tempfile
@@ -78,8 +77,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args()
     log = tempfile.NamedTemporaryFile(prefix="bench-gateway-", suffix=".log", delete=False)
-    screening_url = os.environ.get("TRM_URL", "http://127.0.0.1:12302")
-    with running_platform(log, GatewaySettings(), screening_url) as platform:
+    with running_platform(log, GatewaySettings()) as platform:
         story = Story(platform, "one escrow to query")
         story.contract_executed(500_000)
         key = platform.settings.jwt_hs256_key.get_secret_value()

@@ -35,9 +35,8 @@ def platform(
         "METRICS_BASE_PORT": "0",  # eight adjacent free ports cannot be promised
     }
     settings = GatewaySettings(kafka_bootstrap_servers=bootstrap_servers, gateway_port=gateway_port)
-    screening_url = f"http://127.0.0.1:{screening_port}"
     with (
         (workdir / "platform.log").open("wb") as log,
-        running_platform(log, settings, screening_url, env, ready_timeout_s=180) as running,
+        running_platform(log, settings, env, ready_timeout_s=180) as running,
     ):
         yield running

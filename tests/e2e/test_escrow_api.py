@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+import httpx
 import pytest
 
-from tests.demo import STORIES, Story, stripe_pays
+from tests.demo import STORIES, USDC_AMOUNT, Story, stripe_pays, usdc_deposit
 from tests.platform import Platform
 
 pytestmark = pytest.mark.e2e
@@ -70,3 +71,40 @@ def test_prefer_wait_returns_the_outcome_once_it_exists(funded: Story) -> None:
 
     assert answer.json()["status"] == "APPLIED"
     assert answer.headers["Preference-Applied"] == "wait=5"
+
+
+def test_a_failed_on_chain_transfer_returns_to_delivered_and_a_new_release_pays_once(
+    platform: Platform,
+) -> None:
+    story = Story(platform, "a USDC transfer that fails on chain, then succeeds")
+    story.contract_executed(USDC_AMOUNT)
+    story.step("deposit", lambda: usdc_deposit(story, 10), lambda v: v["status"] == "FUNDS_HELD")
+    story.command(story.seller, "mark-delivered", "DELIVERED")
+    settlement = f"{platform.custodian_url}/_fake/settlement"
+    httpx.post(settlement, json={"outcome": "failed"}).raise_for_status()
+    try:
+        # The custodian accepts the transfer ("submitted"), then reports transfer.failed.
+        failed = story.step(
+            "buyer release (the transfer fails on chain)",
+            lambda: release(story),
+            lambda v: "EscrowTransferFailed" in [h["event_type"] for h in v["history"]],
+        )
+        assert failed["status"] == "DELIVERED" and not failed.get("payout_submitted_id")
+    finally:
+        httpx.post(settlement, json={"outcome": "completed"}).raise_for_status()
+
+    story.command(story.buyer, "release", "RELEASED")
+
+    objects = httpx.get(f"{platform.custodian_url}/_fake/objects").json()
+    transfers = [
+        o for o in objects if o.get("reference") == story.escrow_id and o["id"].startswith("trf_")
+    ]
+    assert sorted(t["status"] for t in transfers) == ["completed", "failed"]
+    assert story.view["transfer_id"] == next(
+        t["id"] for t in transfers if t["status"] == "completed"
+    )
+    story.close()
+
+
+def release(story: Story) -> None:
+    story.buyer.command(story.escrow_id, "release").raise_for_status()

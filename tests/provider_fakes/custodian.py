@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
-import uuid
 from typing import Any
 
 import httpx
@@ -25,6 +23,7 @@ from starlette.routing import Route
 
 from connectors.custodian import SIGNATURE_HEADER, sign
 from tests.provider_fakes.controls import Controls
+from tests.provider_fakes.provider_webhooks import custodian_payout_event
 
 
 def create_app(
@@ -61,12 +60,7 @@ def create_app(
         if webhook_url is None:
             return
         payout["status"] = outcome
-        kind = "transfer" if payout["id"].startswith("trf_") else "return"
-        data = {f"{kind}_id": payout["id"], **{k: v for k, v in payout.items() if k != "id"}}
-        if outcome == "failed":
-            data["failure_code"] = code or "chain_reverted"
-        event = {"id": f"evt_{uuid.uuid4().hex[:24]}", "type": f"{kind}.{outcome}", "data": data}
-        body = json.dumps(event).encode()
+        body = custodian_payout_event(payout, outcome, code)
         headers = {SIGNATURE_HEADER: sign(webhook_secret, body)}
         async with httpx.AsyncClient(timeout=10) as client:
             await client.post(webhook_url, content=body, headers=headers)

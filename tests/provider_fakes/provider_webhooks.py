@@ -55,3 +55,46 @@ def deposit_confirmed(
         },
     }
     return json.dumps(event).encode()
+
+
+def custodian_payout_event(payout: dict[str, Any], outcome: str, failure_code: str = "") -> bytes:
+    """``transfer.<outcome>`` / ``return.<outcome>`` for a custodian transfer (``trf_...``) or
+    return (``ret_...``) object as the custodian answered it (``outcome``: completed | failed)."""
+    kind = "transfer" if payout["id"].startswith("trf_") else "return"
+    data = {
+        f"{kind}_id": payout["id"],
+        **{k: v for k, v in payout.items() if k not in ("id", "status")},
+    }
+    if outcome == "failed":
+        data["failure_code"] = failure_code or "chain_reverted"
+    event = {"id": f"evt_{uuid.uuid4().hex[:24]}", "type": f"{kind}.{outcome}", "data": data}
+    return json.dumps(event).encode()
+
+
+def stripe_refund_event(
+    kind: str,
+    refund_id: str,
+    intent_id: str,
+    amount_cents: int,
+    status: str,
+    metadata: dict[str, str],
+) -> bytes:
+    """A Stripe ``refund.*`` / ``charge.refund.updated`` event about a Refund in ``status``."""
+    refund = {
+        "id": refund_id,
+        "object": "refund",
+        "payment_intent": intent_id,
+        "amount": amount_cents,
+        "currency": "usd",
+        "status": status,
+        "metadata": metadata,
+    }
+    if status == "failed":
+        refund["failure_reason"] = "expired_or_canceled_card"
+    event = {
+        "id": f"evt_{uuid.uuid4().hex[:24]}",
+        "object": "event",
+        "type": kind,
+        "data": {"object": refund},
+    }
+    return json.dumps(event).encode()

@@ -4,10 +4,23 @@ import json
 
 import pytest
 
-from kernel.messages import PaymentFailed, PaymentSucceeded
+from kernel.messages import (
+    PaymentFailed,
+    PaymentReturned,
+    PaymentSucceeded,
+    RefundFailed,
+    RefundSucceeded,
+    TransferFailed,
+    TransferSucceeded,
+)
 from kernel.model import Money
 from tests.builders import NOW, payment_meta
-from tests.provider_fakes.provider_webhooks import deposit_confirmed, stripe_event
+from tests.provider_fakes.provider_webhooks import (
+    custodian_payout_event,
+    deposit_confirmed,
+    stripe_event,
+    stripe_refund_event,
+)
 from topologies.webhooks.translate import (
     DepositToScreen,
     MalformedWebhook,
@@ -68,3 +81,112 @@ def test_a_payment_intent_without_an_escrow_is_malformed() -> None:
 
     with pytest.raises(MalformedWebhook):
         translate(received(Provider.STRIPE, body))
+
+
+TRANSFER = {
+    "id": "trf_1",
+    "reference": "esc-3",
+    "external_id": "cmd-transfer",
+    "deposit_id": "dep_1",
+    "amount_cents": 2_500_000,
+}
+
+
+def test_a_completed_custodian_transfer_settles_the_transfer_it_names() -> None:
+    body = custodian_payout_event(TRANSFER, "completed")
+
+    event = translate(received(Provider.CUSTODIAN, body, "dep_1"))
+
+    assert isinstance(event, TransferSucceeded)
+    assert (event.meta.escrow_id, event.transfer_id, event.payment_command_id) == (
+        "esc-3",
+        "trf_1",
+        "cmd-transfer",
+    )
+    assert event.amount == Money(2_500_000, "USD")
+
+
+def test_a_failed_custodian_transfer_is_transfer_failed_with_its_code() -> None:
+    body = custodian_payout_event(TRANSFER, "failed", "insufficient_gas")
+
+    event = translate(received(Provider.CUSTODIAN, body, "dep_1"))
+
+    assert isinstance(event, TransferFailed)
+    assert (event.failure_code, event.transfer_id, event.payment_command_id) == (
+        "insufficient_gas",
+        "trf_1",
+        "cmd-transfer",
+    )
+
+
+@pytest.mark.parametrize(
+    ("outcome", "kind"), [("completed", RefundSucceeded), ("failed", RefundFailed)]
+)
+def test_a_custodian_return_that_is_a_refund_settles_the_refund(outcome: str, kind: type) -> None:
+    refund = {**TRANSFER, "id": "ret_1", "external_id": "cmd-refund", "reason": "refund"}
+
+    event = translate(
+        received(Provider.CUSTODIAN, custodian_payout_event(refund, outcome), "dep_1")
+    )
+
+    assert isinstance(event, RefundSucceeded | RefundFailed) and isinstance(event, kind)
+    assert event.payment_command_id == "cmd-refund"
+
+
+@pytest.mark.parametrize(("outcome", "code"), [("completed", ""), ("failed", "chain_reverted")])
+def test_a_custodian_return_of_stranded_money_is_payment_returned(outcome: str, code: str) -> None:
+    returned = {**TRANSFER, "id": "ret_2", "reason": "return: the escrow was cancelled"}
+
+    event = translate(
+        received(Provider.CUSTODIAN, custodian_payout_event(returned, outcome), "dep_1")
+    )
+
+    assert isinstance(event, PaymentReturned)
+    assert (event.provider_payment_id, event.return_id, event.failure_code) == (
+        "dep_1",
+        "ret_2",
+        code,
+    )
+
+
+REFUND_METADATA = {"escrow_id": "esc-4", "payment_command_id": "cmd-refund", "purpose": "refund"}
+
+
+@pytest.mark.parametrize("kind", ["refund.updated", "charge.refund.updated"])
+def test_a_succeeded_stripe_refund_settles_the_refund_it_names(kind: str) -> None:
+    body = stripe_refund_event(kind, "re_1", "pi_1", 500_000, "succeeded", REFUND_METADATA)
+
+    event = translate(received(Provider.STRIPE, body))
+
+    assert isinstance(event, RefundSucceeded)
+    assert (event.meta.escrow_id, event.refund_id, event.payment_command_id) == (
+        "esc-4",
+        "re_1",
+        "cmd-refund",
+    )
+
+
+def test_a_failed_stripe_refund_is_refund_failed() -> None:
+    body = stripe_refund_event("refund.failed", "re_1", "pi_1", 500_000, "failed", REFUND_METADATA)
+
+    event = translate(received(Provider.STRIPE, body))
+
+    assert isinstance(event, RefundFailed) and event.failure_code == "expired_or_canceled_card"
+
+
+def test_a_pending_stripe_refund_is_not_an_outcome_yet() -> None:
+    body = stripe_refund_event(
+        "refund.updated", "re_1", "pi_1", 500_000, "pending", REFUND_METADATA
+    )
+
+    assert translate(received(Provider.STRIPE, body)) is None
+
+
+def test_a_stripe_refund_that_returns_stranded_money_is_payment_returned() -> None:
+    metadata = {**REFUND_METADATA, "purpose": "return"}
+    body = stripe_refund_event("refund.updated", "re_2", "pi_9", 500_000, "succeeded", metadata)
+
+    event = translate(received(Provider.STRIPE, body))
+
+    assert isinstance(event, PaymentReturned)
+    assert (event.provider_payment_id, event.return_id) == ("pi_9", "re_2")
