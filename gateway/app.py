@@ -14,7 +14,7 @@ from gateway.auth import Authenticator
 from gateway.ports import Publisher, Views
 from gateway.problems import Problem, http_exception_handler, problem_handler
 from gateway.publisher import KafkaPublisher
-from gateway.routes import commands, escrow, health, webhooks
+from gateway.routes import admin, commands, escrow, health, webhooks
 from gateway.settings import GatewaySettings
 from state_stores.view_table import ViewTable
 
@@ -32,7 +32,13 @@ def create_app(
         publisher.close()
 
     app = Starlette(
-        routes=[*escrow.routes, *commands.routes, *webhooks.routes, *health.routes],
+        routes=[
+            *escrow.routes,
+            *admin.routes,
+            *commands.routes,
+            *webhooks.routes,
+            *health.routes,
+        ],
         exception_handlers={Problem: problem_handler, HTTPException: http_exception_handler},
         lifespan=lifespan,
     )

@@ -50,6 +50,9 @@ class Views(Protocol):
 
     def get(self, escrow_id: str) -> EscrowView | None: ...
     def escrow_of_contract(self, contract_id: str) -> str | None: ...
+    def pending_reviews(self, limit: int) -> list[EscrowView]:
+        """Escrows whose deposit waits for review, the longest waiting first."""
+        ...
 
 
 def publisher(request: Request) -> Publisher:

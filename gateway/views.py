@@ -46,6 +46,12 @@ def render(view: EscrowView, party: Party) -> dict[str, Any]:
     if party is not Party.BUYER:
         for secret in ("client_secret", "deposit_address"):
             body.get("payment", {}).pop(secret, None)
+    if party is not Party.ADMIN:  # screening scores are compliance data
+        body.get("review", {}).pop("risk_score", None)
+    if "review" in body:
+        body["review"]["status"] = body["review"].get("status", "").removeprefix("REVIEW_STATUS_")
+        if "amount" in body["review"]:
+            body["review"]["amount"]["amount_cents"] = view.review.amount.amount_cents
     body.pop("commands", None)
     return body
 

@@ -24,11 +24,14 @@ from kernel.messages import (
     EscrowPaymentFailed,
     EscrowPaymentIntentRecorded,
     EscrowPaymentReturned,
+    EscrowPaymentUnderReview,
     EscrowRefunded,
     EscrowRefundFailed,
     EscrowRefundRequested,
     EscrowRefundSubmitted,
     EscrowReleased,
+    EscrowReviewApproved,
+    EscrowReviewRejected,
     EscrowTransferFailed,
     EscrowTransferRequested,
     EscrowTransferSubmitted,
@@ -121,6 +124,16 @@ def _apply(event: EscrowEvent, state: Escrow) -> Escrow:
 @_apply.register
 def _(event: EscrowPaymentIntentRecorded, state: Escrow) -> Escrow:
     return replace(state, provider_payment_id=event.provider_payment_id)
+
+
+@_apply.register
+def _(event: EscrowPaymentUnderReview, state: Escrow) -> Escrow:
+    return replace(state, payment_under_review=True)
+
+
+@_apply.register
+def _(event: EscrowReviewApproved | EscrowReviewRejected, state: Escrow) -> Escrow:
+    return replace(state, payment_under_review=False)
 
 
 @_apply.register

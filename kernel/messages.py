@@ -78,8 +78,31 @@ class ResolveDispute:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class ApproveReview:
+    """An admin clears a deposit held for manual review: the escrow is funded."""
+
+    meta: CommandMeta
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class RejectReview:
+    """An admin refuses a deposit held for manual review: it goes back to its sender."""
+
+    meta: CommandMeta
+    note: str = ""
+
+
 EscrowCommand = (
-    CreateEscrow | MarkDelivered | ReleaseFunds | CancelEscrow | RaiseDispute | ResolveDispute
+    CreateEscrow
+    | MarkDelivered
+    | ReleaseFunds
+    | CancelEscrow
+    | RaiseDispute
+    | ResolveDispute
+    | ApproveReview
+    | RejectReview
 )
 
 # --- payments.commands.v1 (emitted by the escrow topology) ----------------------------------
@@ -409,6 +432,31 @@ class EscrowPaymentReturned:
 
 
 @dataclass(frozen=True)
+class EscrowPaymentUnderReview:
+    """A USDC deposit whose wallet scored 50-80 waits for an admin (seeds: "Risk Thresholds")."""
+
+    meta: EventMeta
+    provider_payment_id: str
+    amount: Money
+    payer_wallet_address: str
+    risk_score: int
+
+
+@dataclass(frozen=True)
+class EscrowReviewApproved:
+    meta: EventMeta
+    reviewed_by: Actor
+    note: str
+
+
+@dataclass(frozen=True)
+class EscrowReviewRejected:
+    meta: EventMeta
+    reviewed_by: Actor
+    note: str
+
+
+@dataclass(frozen=True)
 class EscrowCommandRejected:
     meta: EventMeta
     command_id: str
@@ -437,6 +485,9 @@ EscrowEvent = (
     | EscrowTransferSubmitted
     | EscrowRefundSubmitted
     | EscrowPaymentReturned
+    | EscrowPaymentUnderReview
+    | EscrowReviewApproved
+    | EscrowReviewRejected
 )
 
 # What the escrow topology consumes.

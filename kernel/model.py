@@ -66,6 +66,7 @@ class Reason(StrEnum):
     INVALID_RESOLUTION = "INVALID_RESOLUTION"
     PAYMENT_MISMATCH = "PAYMENT_MISMATCH"
     PAYOUT_MISMATCH = "PAYOUT_MISMATCH"
+    NO_REVIEW_PENDING = "NO_REVIEW_PENDING"
 
 
 class DisputeResolution(IntEnum):
@@ -137,6 +138,8 @@ class Escrow:
     refund_failures: int = 0
     delivered_at: datetime | None = None
     processed_ids: tuple[str, ...] = ()
+    # A deposit (provider_payment_id) waits for an admin's review.
+    payment_under_review: bool = False
 
     @property
     def payout_pending(self) -> bool:

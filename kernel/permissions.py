@@ -8,7 +8,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from kernel.messages import CancelEscrow, MarkDelivered, RaiseDispute, ReleaseFunds, ResolveDispute
+from kernel.messages import (
+    ApproveReview,
+    CancelEscrow,
+    MarkDelivered,
+    RaiseDispute,
+    RejectReview,
+    ReleaseFunds,
+    ResolveDispute,
+)
 from kernel.model import Actor, EscrowStatus, Reason, Role
 
 S = EscrowStatus
@@ -87,4 +95,7 @@ PERMISSIONS: dict[type, Permission] = {
         {S.DELIVERED: Reason.NOT_BUYER},
     ),
     ResolveDispute: Permission({Party.ADMIN: frozenset({S.DISPUTED})}, Reason.NOT_ADMIN),
+    # Manual review of a deposit (risk 50-80) while the escrow awaits its funds.
+    ApproveReview: Permission({Party.ADMIN: frozenset({S.AWAIT_FUNDS})}, Reason.NOT_ADMIN),
+    RejectReview: Permission({Party.ADMIN: frozenset({S.AWAIT_FUNDS})}, Reason.NOT_ADMIN),
 }

@@ -34,12 +34,13 @@ class GatewayClient:
     def command(
         self, escrow_id: str, action: str, body: dict[str, Any] | None = None, **headers: str
     ) -> httpx.Response:
-        """POST /api/escrow/{id}/{action} (``resolve`` goes to /api/disputes/{id}/resolve)."""
-        path = (
-            f"/api/disputes/{escrow_id}/resolve"
-            if action == "resolve"
-            else f"/api/escrow/{escrow_id}/{action}"
-        )
+        """POST /api/escrow/{id}/{action} (``resolve`` goes to /api/disputes/{id}/resolve,
+        ``approve`` / ``reject`` to /api/admin/reviews/{id}/...)."""
+        path = {
+            "resolve": f"/api/disputes/{escrow_id}/resolve",
+            "approve": f"/api/admin/reviews/{escrow_id}/approve",
+            "reject": f"/api/admin/reviews/{escrow_id}/reject",
+        }.get(action, f"/api/escrow/{escrow_id}/{action}")
         return self.http.post(path, json=body or {}, headers=headers)
 
     def outcome(self, location: str, wait_s: int = 10) -> dict[str, Any]:

@@ -53,7 +53,7 @@ class Story:
     def step(
         self,
         label: str,
-        act: Callable[[], None],
+        act: Callable[[], object],
         until: Callable[[dict[str, Any]], bool],
     ) -> dict[str, Any]:
         """Acts, then waits until the view shows the outcome; prints how long that took."""
@@ -216,12 +216,30 @@ def late_payment_returned(p: Platform) -> str:
     return str(s.view["status"])
 
 
+def reviewed_deposit(p: Platform) -> str:
+    s = Story(p, "(f) USDC deposit from a medium-risk wallet, approved in review")
+    s.contract_executed(USDC_AMOUNT)
+    s.step(
+        "buyer deposits USDC (risk 65: held for review)",
+        lambda: usdc_deposit(s, 65),
+        lambda v: v.get("review", {}).get("status") == "PENDING",
+    )
+    queue = s.admin.http.get("/api/admin/reviews").json()["reviews"]
+    print(
+        f"  admin review queue: {sum(r['escrow_id'] == s.escrow_id for r in queue)} for this escrow"
+    )
+    s.command(s.admin, "approve", "FUNDS_HELD", {"note": "wallet history checked"})
+    s.close()
+    return str(s.view["status"])
+
+
 STORIES: list[tuple[Callable[[Platform], str], str]] = [
     (stripe_release, "RELEASED"),
     (usdc_release, "RELEASED"),
     (dispute_refund, "REFUNDED"),
     (cancel_unfunded, "CANCELLED"),
     (late_payment_returned, "CANCELLED"),
+    (reviewed_deposit, "FUNDS_HELD"),
 ]
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from google.protobuf.message import Message
 
 from gateway.ports import Publisher, PublishError, Views
-from schemas.escrow.v1.views_pb2 import EscrowView
+from schemas.escrow.v1.views_pb2 import EscrowView, ReviewStatus
 
 
 class FakePublisher(Publisher):
@@ -76,6 +76,13 @@ class FakeViews(Views):
         return next(
             (v.escrow_id for v in self._views.values() if v.contract_id == contract_id), None
         )
+
+    def pending_reviews(self, limit: int) -> list[EscrowView]:
+        pending = [
+            v for v in self._views.values() if v.review.status == ReviewStatus.REVIEW_STATUS_PENDING
+        ]
+        pending.sort(key=lambda v: (v.review.held_at.ToNanoseconds(), v.escrow_id))
+        return [_copy(v) for v in pending[:limit]]
 
 
 def _copy(view: EscrowView) -> EscrowView:

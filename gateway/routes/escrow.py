@@ -82,7 +82,7 @@ async def get_contract_escrow(request: Request) -> Response:
     return JSONResponse(render(view, party), headers={"ETag": etag(view)})
 
 
-def _mutation(
+def command_endpoint(
     kind: type[EscrowCommand], build: Callable[[CommandMeta, dict[str, Any]], EscrowCommand]
 ) -> Callable[[Request], Any]:
     """An endpoint sending a ``kind`` command, built by ``build`` from its meta and the body.
@@ -167,27 +167,29 @@ def _resolution(body: dict[str, Any]) -> DisputeResolution:
     return resolution
 
 
-mark_delivered = _mutation(MarkDelivered, lambda meta, b: MarkDelivered(meta, b.get("note", "")))
+mark_delivered = command_endpoint(
+    MarkDelivered, lambda meta, b: MarkDelivered(meta, b.get("note", ""))
+)
 mark_delivered.__doc__ = """
 summary: The seller marks the assets delivered
 responses: {202: {description: queued; Location names the command}}
 """
-release = _mutation(ReleaseFunds, lambda meta, b: ReleaseFunds(meta))
+release = command_endpoint(ReleaseFunds, lambda meta, b: ReleaseFunds(meta))
 release.__doc__ = """
 summary: The buyer releases the funds to the seller
 responses: {202: {description: queued; Location names the command}}
 """
-dispute = _mutation(RaiseDispute, lambda meta, b: RaiseDispute(meta, b.get("reason", "")))
+dispute = command_endpoint(RaiseDispute, lambda meta, b: RaiseDispute(meta, b.get("reason", "")))
 dispute.__doc__ = """
 summary: The buyer or seller raises a dispute
 responses: {202: {description: queued; Location names the command}}
 """
-cancel = _mutation(CancelEscrow, lambda meta, b: CancelEscrow(meta, b.get("reason", "")))
+cancel = command_endpoint(CancelEscrow, lambda meta, b: CancelEscrow(meta, b.get("reason", "")))
 cancel.__doc__ = """
 summary: Cancel (before funding) or refund (seller/admin, funded, with a reason)
 responses: {202: {description: queued; Location names the command}}
 """
-resolve = _mutation(
+resolve = command_endpoint(
     ResolveDispute, lambda meta, b: ResolveDispute(meta, _resolution(b), b.get("note", ""))
 )
 resolve.__doc__ = """

@@ -86,7 +86,7 @@ def test_a_failed_on_chain_transfer_returns_to_delivered_and_a_new_release_pays_
         # The custodian accepts the transfer ("submitted"), then reports transfer.failed.
         failed = story.step(
             "buyer release (the transfer fails on chain)",
-            lambda: release(story),
+            lambda: story.buyer.command(story.escrow_id, "release").raise_for_status(),
             lambda v: "EscrowTransferFailed" in [h["event_type"] for h in v["history"]],
         )
         assert failed["status"] == "DELIVERED" and not failed.get("payout_submitted_id")
@@ -106,5 +106,41 @@ def test_a_failed_on_chain_transfer_returns_to_delivered_and_a_new_release_pays_
     story.close()
 
 
-def release(story: Story) -> None:
-    story.buyer.command(story.escrow_id, "release").raise_for_status()
+def held_for_review(platform: Platform) -> Story:
+    story = Story(platform, "a USDC deposit held for review")
+    story.contract_executed(USDC_AMOUNT)
+    story.step(
+        "deposit (risk 65)",
+        lambda: usdc_deposit(story, 65),
+        lambda v: v.get("review", {}).get("status") == "PENDING",
+    )
+    return story
+
+
+def test_only_an_admin_decides_a_review(platform: Platform) -> None:
+    story = held_for_review(platform)
+
+    for party in (story.buyer, story.seller):
+        assert party.command(story.escrow_id, "approve").status_code == 403
+    assert story.buyer.http.get("/api/admin/reviews").status_code == 403
+    queue = story.admin.http.get("/api/admin/reviews").json()["reviews"]
+    assert story.escrow_id in [r["escrow_id"] for r in queue]
+    story.close()
+
+
+def test_a_rejected_review_sends_the_deposit_back(platform: Platform) -> None:
+    story = held_for_review(platform)
+
+    story.step(
+        "admin rejects",
+        lambda: story.admin.command(
+            story.escrow_id, "reject", {"note": "mixer"}
+        ).raise_for_status(),
+        lambda v: [r.get("status") for r in v.get("returns", [])] == ["RETURNED"],
+    )
+
+    assert story.view["status"] == "AWAIT_FUNDS"
+    assert story.view["review"]["status"] == "REJECTED"
+    queue = story.admin.http.get("/api/admin/reviews").json()["reviews"]
+    assert story.escrow_id not in [r["escrow_id"] for r in queue]
+    story.close()

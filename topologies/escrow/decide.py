@@ -19,6 +19,7 @@ from typing import Any
 from kernel.evolve import fold
 from kernel.ids import event_meta, system_command_meta
 from kernel.messages import (
+    ApproveReview,
     CancelEscrow,
     CancelPayment,
     CommandMeta,
@@ -35,11 +36,14 @@ from kernel.messages import (
     EscrowPaymentFailed,
     EscrowPaymentIntentRecorded,
     EscrowPaymentReturned,
+    EscrowPaymentUnderReview,
     EscrowRefunded,
     EscrowRefundFailed,
     EscrowRefundRequested,
     EscrowRefundSubmitted,
     EscrowReleased,
+    EscrowReviewApproved,
+    EscrowReviewRejected,
     EscrowTransferFailed,
     EscrowTransferRequested,
     EscrowTransferSubmitted,
@@ -58,6 +62,7 @@ from kernel.messages import (
     RefundFailed,
     RefundSubmitted,
     RefundSucceeded,
+    RejectReview,
     ReleaseFunds,
     ResolveDispute,
     ReturnPayment,
@@ -78,6 +83,7 @@ from kernel.model import (
     DisputeResolution,
     Escrow,
     EscrowStatus,
+    Money,
     Rail,
     Reason,
     Role,
@@ -86,6 +92,8 @@ from kernel.model import (
 from kernel.permissions import PERMISSIONS, Party, Permission, party_of
 
 S = EscrowStatus
+# The failure code of a deposit an admin rejected in review (seeds: "Risk Thresholds").
+REVIEW_REJECTED = "DEPOSIT_RETURNED_REVIEW"
 
 
 @dataclass(frozen=True)
@@ -209,7 +217,7 @@ _EXPECTED: dict[type, frozenset[EscrowStatus]] = {
     # Money can arrive whatever the escrow's state; what it cannot take goes back.
     PaymentSucceeded: _ANY,
     PaymentFailed: frozenset({S.AWAIT_FUNDS}),
-    PaymentHeldForReview: frozenset({S.AWAIT_FUNDS}),
+    PaymentHeldForReview: _ANY,
     TransferSucceeded: _LIVE,
     TransferFailed: _LIVE,
     RefundSucceeded: _LIVE,
@@ -323,10 +331,15 @@ def _cancel_escrow(state: Escrow, cmd: CancelEscrow, now: datetime) -> Decision:
             if early is not None:
                 return _rejected(state, cmd, now, early)
         new = _Events(state, cmd, now)
-        cancelled = EscrowCancelled(new.meta(EscrowCancelled), cmd.meta.actor, cmd.reason)
-        return _accepted(
-            state, [cancelled], _close_payment(state, cmd.meta.command_id, cmd.meta, now)
-        )
+        events: list[EscrowEvent] = []
+        commands = _close_payment(state, cmd.meta.command_id, cmd.meta, now)
+        if state.payment_under_review:  # the deposit waiting for review goes back
+            returned, command = _returning(
+                state, cmd, new, state.amount, "the escrow was cancelled", state.provider_payment_id
+            )
+            events, commands = [returned], [command, *commands]
+        events.append(EscrowCancelled(new.meta(EscrowCancelled), cmd.meta.actor, cmd.reason))
+        return _accepted(state, events, commands)
     # FUNDS_HELD: cancelling means refunding the buyer before delivery.
     if not cmd.reason.strip():
         refusal = Rejection(Reason.REASON_REQUIRED, "cancelling a funded escrow needs a reason")
@@ -417,54 +430,53 @@ def _payment_succeeded(state: Escrow, event: PaymentSucceeded, now: datetime) ->
     funding = event.provider_payment_id == state.provider_payment_id
     if funding and state.status not in (S.AWAIT_FUNDS, S.CANCELLED):
         return Decision(state)  # the payment that funded this escrow, reported again
-    stranded = _stranded(state, event)
-    if stranded:
-        return _return_payment(state, event, now, stranded)
+    stranded = _stranded(state, event.provider_payment_id, event.amount)
     new = _Events(state, event, now)
+    if stranded:
+        returned, command = _returning(state, event, new, event.amount, stranded)
+        return _accepted(state, [returned], [command])
     held = EscrowFundsHeld(new.meta(EscrowFundsHeld), event.provider_payment_id, event.amount)
     return _accepted(state, [held])
 
 
-def _stranded(state: Escrow, event: PaymentSucceeded) -> str:
+def _stranded(state: Escrow, provider_payment_id: str, amount: Money) -> str:
     """Why the escrow cannot take this money ("" if it can): the reason its sender is told."""
     if state.status is S.CANCELLED:
         return "the escrow was cancelled"
     if state.status is not S.AWAIT_FUNDS:
         return "the escrow is funded already"
-    if event.provider_payment_id != state.provider_payment_id:
+    if provider_payment_id != state.provider_payment_id:
         expected = state.provider_payment_id or "(none yet)"
-        return f"payment {event.provider_payment_id} is not this escrow's ({expected})"
-    if event.amount != state.amount:
-        got, expected_money = event.amount, state.amount
+        return f"payment {provider_payment_id} is not this escrow's ({expected})"
+    if amount != state.amount:
         return (
-            f"got {got.amount_cents} {got.currency}, "
-            f"expected {expected_money.amount_cents} {expected_money.currency}"
+            f"got {amount.amount_cents} {amount.currency}, "
+            f"expected {state.amount.amount_cents} {state.amount.currency}"
         )
     return ""
 
 
-def _return_payment(state: Escrow, event: PaymentSucceeded, now: datetime, reason: str) -> Decision:
-    """Sends stranded money back to its sender (DESIGN.md §5 compensation), once per payment
-    event: the command id derives from it."""
-    meta = event.meta
+def _returning(
+    state: Escrow, cause: Message, new: _Events, amount: Money, reason: str, payment_id: str = ""
+) -> tuple[EscrowPaymentReturned, ReturnPayment]:
+    """Sends money the escrow cannot take back to its sender (DESIGN.md §5 compensation), once
+    per cause: the ReturnPayment's id derives from it. The payment is the cause's, or
+    ``payment_id``."""
+    meta = cause.meta
+    payment_id = payment_id or getattr(cause, "provider_payment_id", "")
     command = ReturnPayment(
         system_command_meta(
-            ReturnPayment, state.escrow_id, meta.event_id, now, meta.correlation_id
+            ReturnPayment, state.escrow_id, _message_id(meta), new.now, meta.correlation_id
         ),
-        amount=event.amount,
+        amount=amount,
         rail=state.rail,
-        provider_payment_id=event.provider_payment_id,
+        provider_payment_id=payment_id,
         reason=reason,
     )
-    new = _Events(state, event, now)
     returned = EscrowPaymentReturned(
-        new.meta(EscrowPaymentReturned),
-        payment_command_id=command.meta.command_id,
-        provider_payment_id=event.provider_payment_id,
-        amount=event.amount,
-        reason=reason,
+        new.meta(EscrowPaymentReturned), command.meta.command_id, payment_id, amount, reason
     )
-    return _accepted(state, [returned], [command])
+    return returned, command
 
 
 def _close_payment(
@@ -493,8 +505,63 @@ def _payment_failed(state: Escrow, event: PaymentFailed, now: datetime) -> Decis
 
 
 def _held_for_review(state: Escrow, event: PaymentHeldForReview, now: datetime) -> Decision:
-    # Stays AWAIT_FUNDS until an operator clears (PaymentSucceeded) or returns it.
-    return _accepted(state, [])
+    """Stays AWAIT_FUNDS until an admin approves or rejects the deposit (ApproveReview /
+    RejectReview); one the escrow could not take anyway goes back at once."""
+    if state.payment_under_review and event.provider_payment_id == state.provider_payment_id:
+        return Decision(state)  # the same deposit reported again
+    new = _Events(state, event, now)
+    stranded = _stranded(state, event.provider_payment_id, event.amount)
+    if stranded:
+        returned, command = _returning(state, event, new, event.amount, stranded)
+        return _accepted(state, [returned], [command])
+    under_review = EscrowPaymentUnderReview(
+        new.meta(EscrowPaymentUnderReview),
+        event.provider_payment_id,
+        event.amount,
+        event.payer_wallet_address,
+        event.risk_score,
+    )
+    return _accepted(state, [under_review])
+
+
+def require_review(state: Escrow) -> Rejection | None:
+    if not state.payment_under_review:
+        return Rejection(Reason.NO_REVIEW_PENDING, "no deposit waits for review")
+    return None
+
+
+def _approve_review(state: Escrow, cmd: ApproveReview, now: datetime) -> Decision:
+    refusal = require_review(state)
+    if refusal is not None:
+        return _rejected(state, cmd, now, refusal)
+    new = _Events(state, cmd, now)
+    approved = EscrowReviewApproved(new.meta(EscrowReviewApproved), cmd.meta.actor, cmd.note)
+    held = EscrowFundsHeld(new.meta(EscrowFundsHeld), state.provider_payment_id, state.amount)
+    return _accepted(state, [approved, held])
+
+
+def _reject_review(state: Escrow, cmd: RejectReview, now: datetime) -> Decision:
+    """The deposit goes back (a payment failure, DEPOSIT_RETURNED_REVIEW, counted like the
+    others: the last allowed one cancels the escrow)."""
+    refusal = require_review(state)
+    if refusal is not None:
+        return _rejected(state, cmd, now, refusal)
+    new = _Events(state, cmd, now)
+    rejected = EscrowReviewRejected(new.meta(EscrowReviewRejected), cmd.meta.actor, cmd.note)
+    returned, command = _returning(
+        state, cmd, new, state.amount, "rejected in review", state.provider_payment_id
+    )
+    attempts = state.payment_failures + 1
+    failed = EscrowPaymentFailed(
+        new.meta(EscrowPaymentFailed), state.provider_payment_id, REVIEW_REJECTED, attempts
+    )
+    events: list[EscrowEvent] = [rejected, returned, failed]
+    if attempts < MAX_PAYMENT_FAILURES:
+        return _accepted(state, events, [command])
+    reason = f"payment failed {attempts} times (last: {REVIEW_REJECTED})"
+    events.append(EscrowCancelled(new.meta(EscrowCancelled), SYSTEM, reason))
+    closing = _close_payment(state, cmd.meta.command_id, cmd.meta, now)
+    return _accepted(state, events, [command, *closing])
 
 
 def _transfer_succeeded(state: Escrow, event: TransferSucceeded, now: datetime) -> Decision:
@@ -588,6 +655,8 @@ _HANDLERS: dict[type, Callable[[Escrow, Any, datetime], Decision]] = {
     TransferFailed: _transfer_failed,
     RefundSucceeded: _refund_succeeded,
     RefundFailed: _refund_failed,
+    ApproveReview: _approve_review,
+    RejectReview: _reject_review,
     TransferSubmitted: _transfer_submitted,
     RefundSubmitted: _refund_submitted,
     PaymentReturned: _compensated,
@@ -604,14 +673,14 @@ class _Events:
 
     def __init__(self, state: Escrow | None, cause: Message | CommandMeta, now: datetime) -> None:
         meta = cause if isinstance(cause, CommandMeta) else cause.meta
-        self._escrow_id, self._cause, self._now = meta.escrow_id, _message_id(meta), now
+        self._escrow_id, self._cause, self.now = meta.escrow_id, _message_id(meta), now
         self._correlation_id = meta.correlation_id
         self._version = state.version if state else 0
 
     def meta(self, kind: type) -> EventMeta:
         self._version += 1
         return event_meta(
-            kind, self._escrow_id, self._cause, self._now, self._version, self._correlation_id
+            kind, self._escrow_id, self._cause, self.now, self._version, self._correlation_id
         )
 
 

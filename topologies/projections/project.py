@@ -22,7 +22,7 @@ from kernel import messages as m
 from kernel.evolve import STATUS_AFTER
 from kernel.mapping import fill
 from kernel.model import Actor, Money
-from schemas.escrow.v1.views_pb2 import CommandStatus, EscrowView, ReturnStatus
+from schemas.escrow.v1.views_pb2 import CommandStatus, EscrowView, ReturnStatus, ReviewStatus
 
 HISTORY_KEPT = 20
 COMMANDS_KEPT = 20
@@ -37,6 +37,8 @@ _ISSUER = {
     m.EscrowCancelled: "cancelled_by",
     m.EscrowDisputed: "raised_by",
     m.EscrowCommandRejected: "actor",
+    m.EscrowReviewApproved: "reviewed_by",
+    m.EscrowReviewRejected: "reviewed_by",
 }
 
 
@@ -161,7 +163,34 @@ def _return_outcome(view: EscrowView, event: m.PaymentReturned) -> None:
     )
 
 
+def _under_review(view: EscrowView, event: m.EscrowPaymentUnderReview) -> None:
+    view.review.Clear()
+    view.review.status = ReviewStatus.REVIEW_STATUS_PENDING
+    view.review.provider_payment_id = event.provider_payment_id
+    _money(view.review.amount, event.amount)
+    view.review.risk_score = event.risk_score
+    view.review.payer_wallet_address = event.payer_wallet_address
+    _timestamp(view.review.held_at, event.meta.occurred_at)
+
+
+def _reviewed(view: EscrowView, event: m.EscrowReviewApproved | m.EscrowReviewRejected) -> None:
+    approved = isinstance(event, m.EscrowReviewApproved)
+    view.review.status = (
+        ReviewStatus.REVIEW_STATUS_APPROVED if approved else ReviewStatus.REVIEW_STATUS_REJECTED
+    )
+    view.review.decided_by_user_id, view.review.note = event.reviewed_by.user_id, event.note
+
+
+def _cancelled(view: EscrowView, event: m.EscrowCancelled) -> None:
+    if view.review.status == ReviewStatus.REVIEW_STATUS_PENDING:
+        view.review.status = ReviewStatus.REVIEW_STATUS_WITHDRAWN
+
+
 _DETAILS: dict[type, Callable[[EscrowView, Any], None]] = {
+    m.EscrowPaymentUnderReview: _under_review,
+    m.EscrowReviewApproved: _reviewed,
+    m.EscrowReviewRejected: _reviewed,
+    m.EscrowCancelled: _cancelled,
     m.EscrowCreated: _created,
     m.EscrowDisputed: _disputed,
     m.EscrowTransferRequested: _payout_requested,

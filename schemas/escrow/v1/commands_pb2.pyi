@@ -31,6 +31,8 @@ class EscrowCommand(_message.Message):
     CANCEL_ESCROW_FIELD_NUMBER: _builtins.int
     RAISE_DISPUTE_FIELD_NUMBER: _builtins.int
     RESOLVE_DISPUTE_FIELD_NUMBER: _builtins.int
+    APPROVE_REVIEW_FIELD_NUMBER: _builtins.int
+    REJECT_REVIEW_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def meta(self) -> _types_pb2.CommandMeta: ...
     @_builtins.property
@@ -45,6 +47,10 @@ class EscrowCommand(_message.Message):
     def raise_dispute(self) -> Global___RaiseDispute: ...
     @_builtins.property
     def resolve_dispute(self) -> Global___ResolveDispute: ...
+    @_builtins.property
+    def approve_review(self) -> Global___ApproveReview: ...
+    @_builtins.property
+    def reject_review(self) -> Global___RejectReview: ...
     def __init__(
         self,
         *,
@@ -55,12 +61,14 @@ class EscrowCommand(_message.Message):
         cancel_escrow: Global___CancelEscrow | None = ...,
         raise_dispute: Global___RaiseDispute | None = ...,
         resolve_dispute: Global___ResolveDispute | None = ...,
+        approve_review: Global___ApproveReview | None = ...,
+        reject_review: Global___RejectReview | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["cancel_escrow", b"cancel_escrow", "command", b"command", "create_escrow", b"create_escrow", "mark_delivered", b"mark_delivered", "meta", b"meta", "raise_dispute", b"raise_dispute", "release_funds", b"release_funds", "resolve_dispute", b"resolve_dispute"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["approve_review", b"approve_review", "cancel_escrow", b"cancel_escrow", "command", b"command", "create_escrow", b"create_escrow", "mark_delivered", b"mark_delivered", "meta", b"meta", "raise_dispute", b"raise_dispute", "reject_review", b"reject_review", "release_funds", b"release_funds", "resolve_dispute", b"resolve_dispute"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cancel_escrow", b"cancel_escrow", "command", b"command", "create_escrow", b"create_escrow", "mark_delivered", b"mark_delivered", "meta", b"meta", "raise_dispute", b"raise_dispute", "release_funds", b"release_funds", "resolve_dispute", b"resolve_dispute"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approve_review", b"approve_review", "cancel_escrow", b"cancel_escrow", "command", b"command", "create_escrow", b"create_escrow", "mark_delivered", b"mark_delivered", "meta", b"meta", "raise_dispute", b"raise_dispute", "reject_review", b"reject_review", "release_funds", b"release_funds", "resolve_dispute", b"resolve_dispute"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_command: _TypeAlias = _typing.Literal["create_escrow", "mark_delivered", "release_funds", "cancel_escrow", "raise_dispute", "resolve_dispute"]  # noqa: Y015
+    _WhichOneofReturnType_command: _TypeAlias = _typing.Literal["create_escrow", "mark_delivered", "release_funds", "cancel_escrow", "raise_dispute", "resolve_dispute", "approve_review", "reject_review"]  # noqa: Y015
     _WhichOneofArgType_command: _TypeAlias = _typing.Literal["command", b"command"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_command) -> _WhichOneofReturnType_command | None: ...
 
@@ -203,3 +211,45 @@ class ResolveDispute(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ResolveDispute: _TypeAlias = ResolveDispute  # noqa: Y015
+
+@_typing.final
+class ApproveReview(_message.Message):
+    """An admin clears a USDC deposit held for manual review (risk 50-80): the escrow is funded."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NOTE_FIELD_NUMBER: _builtins.int
+    note: _builtins.str
+    def __init__(
+        self,
+        *,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["note", b"note"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ApproveReview: _TypeAlias = ApproveReview  # noqa: Y015
+
+@_typing.final
+class RejectReview(_message.Message):
+    """An admin refuses a deposit held for review: it goes back to its sender."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NOTE_FIELD_NUMBER: _builtins.int
+    note: _builtins.str
+    def __init__(
+        self,
+        *,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["note", b"note"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RejectReview: _TypeAlias = RejectReview  # noqa: Y015

@@ -45,6 +45,9 @@ class EscrowEvent(_message.Message):
     ESCROW_TRANSFER_SUBMITTED_FIELD_NUMBER: _builtins.int
     ESCROW_REFUND_SUBMITTED_FIELD_NUMBER: _builtins.int
     ESCROW_PAYMENT_RETURNED_FIELD_NUMBER: _builtins.int
+    ESCROW_PAYMENT_UNDER_REVIEW_FIELD_NUMBER: _builtins.int
+    ESCROW_REVIEW_APPROVED_FIELD_NUMBER: _builtins.int
+    ESCROW_REVIEW_REJECTED_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def meta(self) -> _types_pb2.EventMeta: ...
     @_builtins.property
@@ -87,6 +90,12 @@ class EscrowEvent(_message.Message):
     def escrow_refund_submitted(self) -> Global___EscrowRefundSubmitted: ...
     @_builtins.property
     def escrow_payment_returned(self) -> Global___EscrowPaymentReturned: ...
+    @_builtins.property
+    def escrow_payment_under_review(self) -> Global___EscrowPaymentUnderReview: ...
+    @_builtins.property
+    def escrow_review_approved(self) -> Global___EscrowReviewApproved: ...
+    @_builtins.property
+    def escrow_review_rejected(self) -> Global___EscrowReviewRejected: ...
     def __init__(
         self,
         *,
@@ -109,12 +118,15 @@ class EscrowEvent(_message.Message):
         escrow_transfer_submitted: Global___EscrowTransferSubmitted | None = ...,
         escrow_refund_submitted: Global___EscrowRefundSubmitted | None = ...,
         escrow_payment_returned: Global___EscrowPaymentReturned | None = ...,
+        escrow_payment_under_review: Global___EscrowPaymentUnderReview | None = ...,
+        escrow_review_approved: Global___EscrowReviewApproved | None = ...,
+        escrow_review_rejected: Global___EscrowReviewRejected | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["escrow_await_funds", b"escrow_await_funds", "escrow_cancelled", b"escrow_cancelled", "escrow_command_rejected", b"escrow_command_rejected", "escrow_created", b"escrow_created", "escrow_delivered", b"escrow_delivered", "escrow_disputed", b"escrow_disputed", "escrow_funds_held", b"escrow_funds_held", "escrow_payment_failed", b"escrow_payment_failed", "escrow_payment_intent_recorded", b"escrow_payment_intent_recorded", "escrow_payment_returned", b"escrow_payment_returned", "escrow_refund_failed", b"escrow_refund_failed", "escrow_refund_requested", b"escrow_refund_requested", "escrow_refund_submitted", b"escrow_refund_submitted", "escrow_refunded", b"escrow_refunded", "escrow_released", b"escrow_released", "escrow_transfer_failed", b"escrow_transfer_failed", "escrow_transfer_requested", b"escrow_transfer_requested", "escrow_transfer_submitted", b"escrow_transfer_submitted", "event", b"event", "meta", b"meta"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["escrow_await_funds", b"escrow_await_funds", "escrow_cancelled", b"escrow_cancelled", "escrow_command_rejected", b"escrow_command_rejected", "escrow_created", b"escrow_created", "escrow_delivered", b"escrow_delivered", "escrow_disputed", b"escrow_disputed", "escrow_funds_held", b"escrow_funds_held", "escrow_payment_failed", b"escrow_payment_failed", "escrow_payment_intent_recorded", b"escrow_payment_intent_recorded", "escrow_payment_returned", b"escrow_payment_returned", "escrow_payment_under_review", b"escrow_payment_under_review", "escrow_refund_failed", b"escrow_refund_failed", "escrow_refund_requested", b"escrow_refund_requested", "escrow_refund_submitted", b"escrow_refund_submitted", "escrow_refunded", b"escrow_refunded", "escrow_released", b"escrow_released", "escrow_review_approved", b"escrow_review_approved", "escrow_review_rejected", b"escrow_review_rejected", "escrow_transfer_failed", b"escrow_transfer_failed", "escrow_transfer_requested", b"escrow_transfer_requested", "escrow_transfer_submitted", b"escrow_transfer_submitted", "event", b"event", "meta", b"meta"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["escrow_await_funds", b"escrow_await_funds", "escrow_cancelled", b"escrow_cancelled", "escrow_command_rejected", b"escrow_command_rejected", "escrow_created", b"escrow_created", "escrow_delivered", b"escrow_delivered", "escrow_disputed", b"escrow_disputed", "escrow_funds_held", b"escrow_funds_held", "escrow_payment_failed", b"escrow_payment_failed", "escrow_payment_intent_recorded", b"escrow_payment_intent_recorded", "escrow_payment_returned", b"escrow_payment_returned", "escrow_refund_failed", b"escrow_refund_failed", "escrow_refund_requested", b"escrow_refund_requested", "escrow_refund_submitted", b"escrow_refund_submitted", "escrow_refunded", b"escrow_refunded", "escrow_released", b"escrow_released", "escrow_transfer_failed", b"escrow_transfer_failed", "escrow_transfer_requested", b"escrow_transfer_requested", "escrow_transfer_submitted", b"escrow_transfer_submitted", "event", b"event", "meta", b"meta"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["escrow_await_funds", b"escrow_await_funds", "escrow_cancelled", b"escrow_cancelled", "escrow_command_rejected", b"escrow_command_rejected", "escrow_created", b"escrow_created", "escrow_delivered", b"escrow_delivered", "escrow_disputed", b"escrow_disputed", "escrow_funds_held", b"escrow_funds_held", "escrow_payment_failed", b"escrow_payment_failed", "escrow_payment_intent_recorded", b"escrow_payment_intent_recorded", "escrow_payment_returned", b"escrow_payment_returned", "escrow_payment_under_review", b"escrow_payment_under_review", "escrow_refund_failed", b"escrow_refund_failed", "escrow_refund_requested", b"escrow_refund_requested", "escrow_refund_submitted", b"escrow_refund_submitted", "escrow_refunded", b"escrow_refunded", "escrow_released", b"escrow_released", "escrow_review_approved", b"escrow_review_approved", "escrow_review_rejected", b"escrow_review_rejected", "escrow_transfer_failed", b"escrow_transfer_failed", "escrow_transfer_requested", b"escrow_transfer_requested", "escrow_transfer_submitted", b"escrow_transfer_submitted", "event", b"event", "meta", b"meta"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_event: _TypeAlias = _typing.Literal["escrow_created", "escrow_await_funds", "escrow_funds_held", "escrow_delivered", "escrow_released", "escrow_cancelled", "escrow_disputed", "escrow_refunded", "escrow_command_rejected", "escrow_payment_intent_recorded", "escrow_payment_failed", "escrow_transfer_requested", "escrow_transfer_failed", "escrow_refund_requested", "escrow_refund_failed", "escrow_transfer_submitted", "escrow_refund_submitted", "escrow_payment_returned"]  # noqa: Y015
+    _WhichOneofReturnType_event: _TypeAlias = _typing.Literal["escrow_created", "escrow_await_funds", "escrow_funds_held", "escrow_delivered", "escrow_released", "escrow_cancelled", "escrow_disputed", "escrow_refunded", "escrow_command_rejected", "escrow_payment_intent_recorded", "escrow_payment_failed", "escrow_transfer_requested", "escrow_transfer_failed", "escrow_refund_requested", "escrow_refund_failed", "escrow_transfer_submitted", "escrow_refund_submitted", "escrow_payment_returned", "escrow_payment_under_review", "escrow_review_approved", "escrow_review_rejected"]  # noqa: Y015
     _WhichOneofArgType_event: _TypeAlias = _typing.Literal["event", b"event"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_event) -> _WhichOneofReturnType_event | None: ...
 
@@ -599,3 +611,80 @@ class EscrowPaymentReturned(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___EscrowPaymentReturned: _TypeAlias = EscrowPaymentReturned  # noqa: Y015
+
+@_typing.final
+class EscrowPaymentUnderReview(_message.Message):
+    """A USDC deposit whose sending wallet scored 50-80 waits for an admin (seeds: "Risk Thresholds")."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROVIDER_PAYMENT_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    PAYER_WALLET_ADDRESS_FIELD_NUMBER: _builtins.int
+    RISK_SCORE_FIELD_NUMBER: _builtins.int
+    provider_payment_id: _builtins.str
+    payer_wallet_address: _builtins.str
+    risk_score: _builtins.int
+    @_builtins.property
+    def amount(self) -> _types_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        provider_payment_id: _builtins.str = ...,
+        amount: _types_pb2.Money | None = ...,
+        payer_wallet_address: _builtins.str = ...,
+        risk_score: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "payer_wallet_address", b"payer_wallet_address", "provider_payment_id", b"provider_payment_id", "risk_score", b"risk_score"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EscrowPaymentUnderReview: _TypeAlias = EscrowPaymentUnderReview  # noqa: Y015
+
+@_typing.final
+class EscrowReviewApproved(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REVIEWED_BY_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    note: _builtins.str
+    @_builtins.property
+    def reviewed_by(self) -> _types_pb2.Actor: ...
+    def __init__(
+        self,
+        *,
+        reviewed_by: _types_pb2.Actor | None = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["reviewed_by", b"reviewed_by"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["note", b"note", "reviewed_by", b"reviewed_by"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EscrowReviewApproved: _TypeAlias = EscrowReviewApproved  # noqa: Y015
+
+@_typing.final
+class EscrowReviewRejected(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REVIEWED_BY_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    note: _builtins.str
+    @_builtins.property
+    def reviewed_by(self) -> _types_pb2.Actor: ...
+    def __init__(
+        self,
+        *,
+        reviewed_by: _types_pb2.Actor | None = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["reviewed_by", b"reviewed_by"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["note", b"note", "reviewed_by", b"reviewed_by"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EscrowReviewRejected: _TypeAlias = EscrowReviewRejected  # noqa: Y015

@@ -22,6 +22,29 @@ else:
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class _ReviewStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ReviewStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ReviewStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    REVIEW_STATUS_UNSPECIFIED: _ReviewStatus.ValueType  # 0
+    REVIEW_STATUS_PENDING: _ReviewStatus.ValueType  # 1
+    REVIEW_STATUS_APPROVED: _ReviewStatus.ValueType  # 2
+    REVIEW_STATUS_REJECTED: _ReviewStatus.ValueType  # 3
+    REVIEW_STATUS_WITHDRAWN: _ReviewStatus.ValueType  # 4
+    """The escrow was cancelled while the deposit waited: it went back to its sender."""
+
+class ReviewStatus(_ReviewStatus, metaclass=_ReviewStatusEnumTypeWrapper): ...
+
+REVIEW_STATUS_UNSPECIFIED: ReviewStatus.ValueType  # 0
+REVIEW_STATUS_PENDING: ReviewStatus.ValueType  # 1
+REVIEW_STATUS_APPROVED: ReviewStatus.ValueType  # 2
+REVIEW_STATUS_REJECTED: ReviewStatus.ValueType  # 3
+REVIEW_STATUS_WITHDRAWN: ReviewStatus.ValueType  # 4
+"""The escrow was cancelled while the deposit waited: it went back to its sender."""
+Global___ReviewStatus: _TypeAlias = ReviewStatus  # noqa: Y015
+
 class _ReturnStatus:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -84,6 +107,7 @@ class EscrowView(_message.Message):
     COMMANDS_FIELD_NUMBER: _builtins.int
     RETURNS_FIELD_NUMBER: _builtins.int
     PAYOUT_SUBMITTED_ID_FIELD_NUMBER: _builtins.int
+    REVIEW_FIELD_NUMBER: _builtins.int
     escrow_id: _builtins.str
     contract_id: _builtins.str
     status: _types_pb2.EscrowStatus.ValueType
@@ -117,6 +141,10 @@ class EscrowView(_message.Message):
     def returns(self) -> _containers.RepeatedCompositeFieldContainer[Global___PaymentReturn]:
         """Money this escrow could not take, sent back to its sender (bounded, oldest first)."""
 
+    @_builtins.property
+    def review(self) -> Global___Review:
+        """A deposit held for manual review, and the admin's decision."""
+
     def __init__(
         self,
         *,
@@ -138,14 +166,58 @@ class EscrowView(_message.Message):
         commands: _abc.Iterable[Global___CommandOutcome] | None = ...,
         returns: _abc.Iterable[Global___PaymentReturn] | None = ...,
         payout_submitted_id: _builtins.str = ...,
+        review: Global___Review | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "created_at", b"created_at", "dispute", b"dispute", "payment", b"payment", "updated_at", b"updated_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "created_at", b"created_at", "dispute", b"dispute", "payment", b"payment", "review", b"review", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "buyer_id", b"buyer_id", "commands", b"commands", "contract_id", b"contract_id", "created_at", b"created_at", "dispute", b"dispute", "escrow_id", b"escrow_id", "history", b"history", "payment", b"payment", "payout_submitted_id", b"payout_submitted_id", "rail", b"rail", "refund_id", b"refund_id", "returns", b"returns", "seller_id", b"seller_id", "status", b"status", "transfer_id", b"transfer_id", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "buyer_id", b"buyer_id", "commands", b"commands", "contract_id", b"contract_id", "created_at", b"created_at", "dispute", b"dispute", "escrow_id", b"escrow_id", "history", b"history", "payment", b"payment", "payout_submitted_id", b"payout_submitted_id", "rail", b"rail", "refund_id", b"refund_id", "returns", b"returns", "review", b"review", "seller_id", b"seller_id", "status", b"status", "transfer_id", b"transfer_id", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___EscrowView: _TypeAlias = EscrowView  # noqa: Y015
+
+@_typing.final
+class Review(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    PROVIDER_PAYMENT_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    RISK_SCORE_FIELD_NUMBER: _builtins.int
+    PAYER_WALLET_ADDRESS_FIELD_NUMBER: _builtins.int
+    HELD_AT_FIELD_NUMBER: _builtins.int
+    DECIDED_BY_USER_ID_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    status: Global___ReviewStatus.ValueType
+    provider_payment_id: _builtins.str
+    risk_score: _builtins.int
+    """The sending wallet's screening score (0-100); shown to admins only."""
+    payer_wallet_address: _builtins.str
+    decided_by_user_id: _builtins.str
+    note: _builtins.str
+    @_builtins.property
+    def amount(self) -> _types_pb2_1.Money: ...
+    @_builtins.property
+    def held_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        status: Global___ReviewStatus.ValueType = ...,
+        provider_payment_id: _builtins.str = ...,
+        amount: _types_pb2_1.Money | None = ...,
+        risk_score: _builtins.int = ...,
+        payer_wallet_address: _builtins.str = ...,
+        held_at: _timestamp_pb2.Timestamp | None = ...,
+        decided_by_user_id: _builtins.str = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "held_at", b"held_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "decided_by_user_id", b"decided_by_user_id", "held_at", b"held_at", "note", b"note", "payer_wallet_address", b"payer_wallet_address", "provider_payment_id", b"provider_payment_id", "risk_score", b"risk_score", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Review: _TypeAlias = Review  # noqa: Y015
 
 @_typing.final
 class PaymentReturn(_message.Message):

@@ -10,10 +10,12 @@ import httpx
 
 from gateway.auth import issue_token
 from kernel.messages import (
+    ApproveReview,
     CancelEscrow,
     EscrowCommand,
     MarkDelivered,
     RaiseDispute,
+    RejectReview,
     ReleaseFunds,
     ResolveDispute,
 )
@@ -53,6 +55,8 @@ MUTATIONS: dict[type[EscrowCommand], tuple[str, dict[str, Any]]] = {
     RaiseDispute: ("/api/escrow/{}/dispute", {"reason": "not as described"}),
     CancelEscrow: ("/api/escrow/{}/cancel", {"reason": "changed my mind"}),
     ResolveDispute: ("/api/disputes/{}/resolve", {"resolution": "FAVOR_BUYER", "note": "ok"}),
+    ApproveReview: ("/api/admin/reviews/{}/approve", {"note": "wallet history checked"}),
+    RejectReview: ("/api/admin/reviews/{}/reject", {"note": "mixer exposure"}),
 }
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from kernel.ids import derive_id
 from kernel.messages import (
+    ApproveReview,
     CancelEscrow,
     CancelPayment,
     CreatePaymentIntent,
@@ -19,10 +20,12 @@ from kernel.messages import (
     EscrowFundsHeld,
     EscrowPaymentFailed,
     EscrowPaymentReturned,
+    EscrowPaymentUnderReview,
     EscrowRefunded,
     EscrowRefundFailed,
     EscrowRefundRequested,
     EscrowReleased,
+    EscrowReviewApproved,
     EscrowTransferFailed,
     EscrowTransferRequested,
     InitiateRefund,
@@ -36,6 +39,7 @@ from kernel.messages import (
     RefundFailed,
     RefundSubmitted,
     RefundSucceeded,
+    RejectReview,
     ReleaseFunds,
     ResolveDispute,
     ReturnPayment,
@@ -228,11 +232,80 @@ class TestAwaitFunds:
         decision = decide(state, command, NOW + FUNDING_TIMEOUT)
         assert decision.state is not None and decision.state.status is S.CANCELLED
 
-    def test_a_payment_held_for_review_changes_nothing(self) -> None:
-        state = escrow_in(S.AWAIT_FUNDS)
-        event = PaymentHeldForReview(payment_meta(), PAYMENT_ID, AMOUNT, "0xabc", 65)
 
-        assert decide(state, event, NOW) == Decision(state)
+def held_for_review(payment_id: str = PAYMENT_ID, amount: Money = AMOUNT) -> PaymentHeldForReview:
+    return PaymentHeldForReview(payment_meta(), payment_id, amount, "0xabc", 65)
+
+
+def under_review() -> Escrow:
+    return apply_all([held_for_review()], escrow_in(S.AWAIT_FUNDS))
+
+
+class TestManualReview:
+    def test_a_deposit_held_for_review_waits_in_await_funds(self) -> None:
+        decision = decide(escrow_in(S.AWAIT_FUNDS), held_for_review(), NOW)
+
+        [waiting] = decision.events
+        assert isinstance(waiting, EscrowPaymentUnderReview) and waiting.risk_score == 65
+        assert decision.state is not None and decision.state.status is S.AWAIT_FUNDS
+        assert decision.state.payment_under_review
+
+    def test_the_same_deposit_reported_again_changes_nothing(self) -> None:
+        state = under_review()
+
+        assert decide(state, held_for_review(), NOW) == Decision(state)
+
+    def test_a_deposit_the_escrow_cannot_take_goes_back_without_review(self) -> None:
+        decision = decide(escrow_in(S.AWAIT_FUNDS), held_for_review(amount=Money(1, "USD")), NOW)
+
+        assert event_types(decision) == ["EscrowPaymentReturned"]
+        assert [type(c) for c in decision.payment_commands] == [ReturnPayment]
+
+    def test_an_admin_approving_funds_the_escrow_with_the_audit_record(self) -> None:
+        decision = decide(under_review(), ApproveReview(command_meta(actor=ADMIN), "ok"), NOW)
+
+        assert event_types(decision) == ["EscrowReviewApproved", "EscrowFundsHeld"]
+        assert isinstance(decision.events[0], EscrowReviewApproved)
+        assert decision.events[0].reviewed_by == ADMIN
+        assert decision.state is not None and decision.state.status is S.FUNDS_HELD
+        assert not decision.state.payment_under_review
+
+    def test_an_admin_rejecting_returns_the_deposit_and_counts_a_payment_failure(self) -> None:
+        decision = decide(under_review(), RejectReview(command_meta(actor=ADMIN), "no"), NOW)
+
+        assert event_types(decision) == [
+            "EscrowReviewRejected",
+            "EscrowPaymentReturned",
+            "EscrowPaymentFailed",
+        ]
+        failed = decision.events[2]
+        assert isinstance(failed, EscrowPaymentFailed)
+        assert failed.failure_code == "DEPOSIT_RETURNED_REVIEW"
+        [command] = decision.payment_commands
+        assert isinstance(command, ReturnPayment) and command.provider_payment_id == PAYMENT_ID
+        assert decision.state is not None and decision.state.status is S.AWAIT_FUNDS
+
+    @pytest.mark.parametrize("command", [ApproveReview, RejectReview])
+    def test_nothing_to_review_is_refused(self, command: type[ApproveReview]) -> None:
+        state = escrow_in(S.AWAIT_FUNDS)
+
+        decision = decide(state, command(command_meta(actor=ADMIN)), NOW)
+
+        assert_rejected(decision, state, Reason.NO_REVIEW_PENDING)
+
+    @pytest.mark.parametrize("actor", [BUYER, SELLER])
+    def test_only_an_admin_reviews(self, actor: Actor) -> None:
+        state = under_review()
+
+        decision = decide(state, ApproveReview(command_meta(actor=actor)), NOW)
+
+        assert_rejected(decision, state, Reason.NOT_ADMIN)
+
+    def test_cancelling_during_review_sends_the_deposit_back(self) -> None:
+        decision = decide(under_review(), CancelEscrow(command_meta(actor=BUYER), "no"), NOW)
+
+        assert event_types(decision) == ["EscrowPaymentReturned", "EscrowCancelled"]
+        assert [type(c) for c in decision.payment_commands] == [ReturnPayment, CancelPayment]
 
 
 class TestFundsHeld:

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from kernel.evolve import evolve, fold
 from kernel.messages import (
+    ApproveReview,
     CancelEscrow,
     EscrowCommandRejected,
     EscrowEvent,
@@ -21,10 +22,12 @@ from kernel.messages import (
     MarkDelivered,
     Message,
     PaymentFailed,
+    PaymentHeldForReview,
     PaymentSucceeded,
     RaiseDispute,
     RefundFailed,
     RefundSucceeded,
+    RejectReview,
     ReleaseFunds,
     ResolveDispute,
     ReturnPayment,
@@ -71,6 +74,9 @@ def messages(state: Escrow | None) -> st.SearchStrategy[Message]:
         st.builds(CancelEscrow, meta, reasons),
         st.builds(RaiseDispute, meta, reasons),
         st.builds(ResolveDispute, meta, st.sampled_from(DisputeResolution)),
+        st.builds(ApproveReview, meta),
+        st.builds(RejectReview, meta),
+        st.builds(lambda: PaymentHeldForReview(payment_meta(), PAYMENT_ID, AMOUNT, "0xabc", 60)),
         st.just(payment_intent_created()),
         st.builds(
             payment_succeeded,

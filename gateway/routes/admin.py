@@ -1,0 +1,73 @@
+"""Admin endpoints (DESIGN.md §7): the manual-review queue of USDC deposits whose wallet scored
+50-80 (seeds: "Risk Thresholds"), and the decisions on them. Admin only; the decisions are
+commands the escrow topology checks again (kernel.permissions)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from gateway.ports import authenticator, views
+from gateway.problems import Problem
+from gateway.routes.escrow import command_endpoint
+from kernel.messages import ApproveReview, RejectReview
+from schemas.common.v1.types_pb2 import Rail
+from schemas.escrow.v1.views_pb2 import EscrowView
+
+MAX_PAGE = 100
+
+
+async def list_reviews(request: Request) -> Response:
+    """
+    summary: Deposits waiting for review, the longest waiting first (admin only; limit <= 100)
+    responses:
+      200: {description: the queue}
+      400: {description: a bad limit}
+      403: {description: not an admin}
+    """
+    principal = authenticator(request).principal(request)
+    if not principal.is_admin:
+        raise Problem(403, "forbidden", "Only an admin sees the review queue")
+    limit = _limit(request)
+    return JSONResponse({"reviews": [_review(v) for v in views(request).pending_reviews(limit)]})
+
+
+def _limit(request: Request) -> int:
+    raw = request.query_params.get("limit", "50")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        raise Problem(400, "invalid-limit", f"limit must be 1-{MAX_PAGE}")
+    return int(raw)
+
+
+def _review(view: EscrowView) -> dict[str, Any]:
+    review = view.review
+    return {
+        "escrow_id": view.escrow_id,
+        "rail": Rail.Name(view.rail).removeprefix("RAIL_"),
+        "provider_payment_id": review.provider_payment_id,
+        "amount": {"amount_cents": review.amount.amount_cents, "currency": review.amount.currency},
+        "risk_score": review.risk_score,
+        "payer_wallet_address": review.payer_wallet_address,
+        "held_at": review.held_at.ToJsonString(),
+    }
+
+
+approve = command_endpoint(ApproveReview, lambda meta, b: ApproveReview(meta, b.get("note", "")))
+approve.__doc__ = """
+summary: An admin approves a deposit held for review; the escrow is funded
+responses: {202: {description: queued; Location names the command}}
+"""
+reject = command_endpoint(RejectReview, lambda meta, b: RejectReview(meta, b.get("note", "")))
+reject.__doc__ = """
+summary: An admin rejects a deposit held for review; it goes back to its sender
+responses: {202: {description: queued; Location names the command}}
+"""
+
+routes = [
+    Route("/api/admin/reviews", list_reviews, methods=["GET"]),
+    Route("/api/admin/reviews/{escrow_id}/approve", approve, methods=["POST"]),
+    Route("/api/admin/reviews/{escrow_id}/reject", reject, methods=["POST"]),
+]

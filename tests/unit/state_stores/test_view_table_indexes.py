@@ -1,0 +1,65 @@
+"""The view table's review index, kept as views arrive (no broker: records are applied as the
+consumer loop would apply them)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from connectors.kafka_serdes import EnvelopeSerializer, schema_registry, value_context
+from connectors.topics import ESCROW_VIEWS
+from schemas.escrow.v1.views_pb2 import EscrowView, ReviewStatus
+from state_stores.view_table import ViewTable
+
+SERIALIZE = EnvelopeSerializer(EscrowView, schema_registry(None))
+
+
+@pytest.fixture
+def table(tmp_path: Path) -> Iterator[ViewTable]:
+    table = ViewTable("127.0.0.1:1", tmp_path / "views")  # never started: no broker needed
+    yield table
+    table.stop()
+
+
+def arrive(table: ViewTable, view: EscrowView) -> None:
+    table._apply(view.escrow_id.encode(), SERIALIZE(view, value_context(ESCROW_VIEWS)))
+
+
+def view(escrow_id: str, review: ReviewStatus.ValueType, day: int) -> EscrowView:
+    shown = EscrowView(escrow_id=escrow_id)
+    shown.review.status = review
+    shown.review.held_at.FromDatetime(datetime(2026, 11, day, tzinfo=UTC))
+    return shown
+
+
+PENDING, APPROVED = ReviewStatus.REVIEW_STATUS_PENDING, ReviewStatus.REVIEW_STATUS_APPROVED
+
+
+def test_pending_reviews_come_the_longest_waiting_first(table: ViewTable) -> None:
+    for escrow_id, day in (("esc-b", 21), ("esc-c", 22), ("esc-a", 20)):
+        arrive(table, view(escrow_id, PENDING, day))
+
+    assert [v.escrow_id for v in table.pending_reviews(10)] == ["esc-a", "esc-b", "esc-c"]
+    assert [v.escrow_id for v in table.pending_reviews(2)] == ["esc-a", "esc-b"]
+
+
+def test_a_decided_review_leaves_the_queue(table: ViewTable) -> None:
+    arrive(table, view("esc-a", PENDING, 20))
+    arrive(table, view("esc-b", PENDING, 21))
+
+    arrive(table, view("esc-a", APPROVED, 20))
+
+    assert [v.escrow_id for v in table.pending_reviews(10)] == ["esc-b"]
+    assert table.get("esc-a") is not None
+
+
+def test_a_tombstone_leaves_no_review_behind(table: ViewTable) -> None:
+    arrive(table, view("esc-a", PENDING, 20))
+
+    table._apply(b"esc-a", None)
+
+    assert table.pending_reviews(10) == []
+    assert [k for k in table._db.keys() if str(k).startswith("review/")] == []
