@@ -33,27 +33,40 @@ def require_party(view: EscrowView, principal: Principal, allowed: Collection[Pa
 
 
 def render(view: EscrowView, party: Party) -> dict[str, Any]:
-    """The view as JSON; how to pay (client secret, deposit address) is the buyer's alone."""
-    body = MessageToDict(view, preserving_proto_field_name=True)
-    body["status"] = body.get("status", "").removeprefix("ESCROW_STATUS_")
-    body["rail"] = body.get("rail", "").removeprefix("RAIL_")
+    """The view as JSON; how to pay (client secret, deposit address) is the buyer's alone, the
+    screening risk score an admin's."""
+    body: dict[str, Any] = _plain(MessageToDict(view, preserving_proto_field_name=True))
     body["version"] = view.version
-    if "amount" in body:
-        body["amount"]["amount_cents"] = view.amount.amount_cents
-    for shown, entry in zip(body.get("returns", []), view.returns, strict=True):
-        shown["status"] = shown.get("status", "").removeprefix("RETURN_STATUS_")
-        shown.setdefault("amount", {})["amount_cents"] = entry.amount.amount_cents
     if party is not Party.BUYER:
         for secret in ("client_secret", "deposit_address"):
             body.get("payment", {}).pop(secret, None)
     if party is not Party.ADMIN:  # screening scores are compliance data
         body.get("review", {}).pop("risk_score", None)
-    if "review" in body:
-        body["review"]["status"] = body["review"].get("status", "").removeprefix("REVIEW_STATUS_")
-        if "amount" in body["review"]:
-            body["review"]["amount"]["amount_cents"] = view.review.amount.amount_cents
     body.pop("commands", None)
     return body
+
+
+# Enum values lose their type's prefix: "ESCROW_STATUS_RELEASED" -> "RELEASED".
+_ENUM_PREFIXES = {
+    "status": ("ESCROW_STATUS_", "RETURN_STATUS_", "REVIEW_STATUS_"),
+    "rail": ("RAIL_",),
+}
+# 64-bit integers, which protobuf's JSON mapping renders as strings.
+_INT64 = {"amount_cents", "version"}
+
+
+def _plain(value: Any, name: str = "") -> Any:
+    """``MessageToDict`` output as clients read it: int64 fields as numbers, enums unprefixed."""
+    if isinstance(value, dict):
+        return {key: _plain(item, key) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item, name) for item in value]
+    if name in _INT64 and isinstance(value, str):
+        return int(value)
+    if name in _ENUM_PREFIXES and isinstance(value, str):
+        for prefix in _ENUM_PREFIXES[name]:
+            value = value.removeprefix(prefix)
+    return value
 
 
 def etag(view: EscrowView) -> str:

@@ -15,6 +15,8 @@ from functools import reduce, singledispatch
 from kernel.messages import (
     EscrowAwaitFunds,
     EscrowCancelled,
+    EscrowChargebackClosed,
+    EscrowChargebackOpened,
     EscrowCommandRejected,
     EscrowCreated,
     EscrowDelivered,
@@ -34,6 +36,7 @@ from kernel.messages import (
     EscrowReviewRejected,
     EscrowTransferFailed,
     EscrowTransferRequested,
+    EscrowTransferReversed,
     EscrowTransferSubmitted,
 )
 from kernel.model import PROCESSED_IDS_KEPT, Escrow, EscrowStatus
@@ -108,7 +111,14 @@ def _created(event: EscrowCreated) -> Escrow:
     )
 
 
-_RECORDS_ONLY = (EscrowTransferSubmitted, EscrowRefundSubmitted, EscrowPaymentReturned)
+_RECORDS_ONLY = (
+    EscrowTransferSubmitted,
+    EscrowRefundSubmitted,
+    EscrowPaymentReturned,
+    EscrowChargebackOpened,
+    EscrowChargebackClosed,
+    EscrowTransferReversed,
+)
 
 
 @singledispatch

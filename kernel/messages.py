@@ -277,6 +277,36 @@ class PaymentCancelled:
     failure_message: str = ""
 
 
+@dataclass(frozen=True)
+class ChargebackOpened:
+    """The buyer's bank disputes the card payment (Stripe ``charge.dispute.created``)."""
+
+    meta: EventMeta
+    provider_payment_id: str
+    dispute_id: str
+    amount: Money
+    reason: str
+
+
+@dataclass(frozen=True)
+class ChargebackClosed:
+    """``status``: "won" (the money stays), "lost" (it went back) or "warning_closed"."""
+
+    meta: EventMeta
+    provider_payment_id: str
+    dispute_id: str
+    status: str
+
+
+@dataclass(frozen=True)
+class TransferReversed:
+    """A transfer to the seller was reversed (Stripe ``transfer.reversed``)."""
+
+    meta: EventMeta
+    transfer_id: str
+    amount: Money
+
+
 PaymentEvent = (
     PaymentIntentCreated
     | PaymentSucceeded
@@ -290,6 +320,9 @@ PaymentEvent = (
     | RefundSubmitted
     | PaymentReturned
     | PaymentCancelled
+    | ChargebackOpened
+    | ChargebackClosed
+    | TransferReversed
 )
 
 # --- escrow.events.v1 -----------------------------------------------------------------------
@@ -457,6 +490,28 @@ class EscrowReviewRejected:
 
 
 @dataclass(frozen=True)
+class EscrowChargebackOpened:
+    meta: EventMeta
+    dispute_id: str
+    amount: Money
+    reason: str
+
+
+@dataclass(frozen=True)
+class EscrowChargebackClosed:
+    meta: EventMeta
+    dispute_id: str
+    status: str
+
+
+@dataclass(frozen=True)
+class EscrowTransferReversed:
+    meta: EventMeta
+    transfer_id: str
+    amount: Money
+
+
+@dataclass(frozen=True)
 class EscrowCommandRejected:
     meta: EventMeta
     command_id: str
@@ -488,6 +543,9 @@ EscrowEvent = (
     | EscrowPaymentUnderReview
     | EscrowReviewApproved
     | EscrowReviewRejected
+    | EscrowChargebackOpened
+    | EscrowChargebackClosed
+    | EscrowTransferReversed
 )
 
 # What the escrow topology consumes.

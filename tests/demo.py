@@ -117,13 +117,8 @@ def publish_contract(story: Story, amount_cents: int) -> None:
     producer.flush(10)
 
 
-def stripe_pays(story: Story) -> None:
-    body = stripe_event(
-        "payment_intent.succeeded",
-        story.view["payment"]["provider_payment_id"],
-        story.escrow_id,
-        story.view["amount"]["amount_cents"],
-    )
+def stripe_webhook(story: Story, body: bytes) -> None:
+    """Delivers ``body`` as Stripe would: signed, to the gateway."""
     secret = story.platform.settings.stripe_webhook_secret.get_secret_value()
     answer = httpx.post(
         f"{story.platform.gateway_url}/api/webhooks/stripe",
@@ -131,6 +126,16 @@ def stripe_pays(story: Story) -> None:
         headers={"Stripe-Signature": stripe_signature(secret, body)},
     )
     answer.raise_for_status()
+
+
+def stripe_pays(story: Story) -> None:
+    body = stripe_event(
+        "payment_intent.succeeded",
+        story.view["payment"]["provider_payment_id"],
+        story.escrow_id,
+        story.view["amount"]["amount_cents"],
+    )
+    stripe_webhook(story, body)
 
 
 def usdc_deposit(story: Story, risk_score: int) -> None:

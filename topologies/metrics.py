@@ -20,6 +20,10 @@ PAYMENTS_RETURNED = Counter(
     "escrow_payments_returned_total",
     "Payments an escrow could not take (late, duplicate, wrong amount), sent back to their sender",
 )
+CHARGEBACKS = Counter("escrow_chargebacks_total", "Chargebacks against escrow payments")
+TRANSFER_REVERSALS = Counter(
+    "escrow_transfer_reversals_total", "Transfers to sellers reversed after a release"
+)
 PAYOUT_FAILURES_EXHAUSTED = Counter(
     "escrow_payout_failures_exhausted_total",
     "Transfers/refunds that failed as often as allowed; operators must act",
@@ -39,4 +43,9 @@ WEBHOOK_EVENTS = Counter(
     "webhook_events_total",
     "Provider webhook events handled, by the payment event they became",
     ["type", "outcome"],
+)
+LEDGER_VIOLATIONS = Counter(
+    "ledger_invariant_violations_total",
+    "Ledger invariants found broken (topologies/ledger/invariants.py), by invariant",
+    ["invariant"],
 )

@@ -32,6 +32,9 @@ STRIPE_TYPES = {
     "refund.updated",
     "refund.failed",
     "charge.refund.updated",
+    "charge.dispute.created",
+    "charge.dispute.closed",
+    "transfer.reversed",
 }
 CUSTODIAN_TYPES = {
     "deposit.confirmed",

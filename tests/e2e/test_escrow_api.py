@@ -12,8 +12,9 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from tests.demo import STORIES, USDC_AMOUNT, Story, stripe_pays, usdc_deposit
+from tests.demo import STORIES, USDC_AMOUNT, Story, stripe_pays, stripe_webhook, usdc_deposit
 from tests.platform import Platform
+from tests.provider_fakes.provider_webhooks import stripe_dispute_event
 
 pytestmark = pytest.mark.e2e
 
@@ -144,3 +145,17 @@ def test_a_rejected_review_sends_the_deposit_back(platform: Platform) -> None:
     queue = story.admin.http.get("/api/admin/reviews").json()["reviews"]
     assert story.escrow_id not in [r["escrow_id"] for r in queue]
     story.close()
+
+
+def test_a_chargeback_on_held_funds_disputes_the_escrow(funded: Story) -> None:
+    intent = funded.view["payment"]["provider_payment_id"]
+    body = stripe_dispute_event("charge.dispute.created", intent, 500_000)
+
+    disputed = funded.step(
+        "the buyer's bank opens a chargeback (Stripe webhook)",
+        lambda: stripe_webhook(funded, body),
+        lambda v: v["status"] == "DISPUTED",
+    )
+
+    [chargeback] = disputed["chargebacks"]
+    assert (chargeback["status"], chargeback["amount"]["amount_cents"]) == ("open", 500_000)

@@ -98,3 +98,20 @@ def stripe_refund_event(
         "data": {"object": refund},
     }
     return json.dumps(event).encode()
+
+
+def stripe_dispute_event(
+    kind: str, intent_id: str, amount_cents: int, status: str = "needs_response"
+) -> bytes:
+    """A Stripe ``charge.dispute.created`` / ``.closed`` event: a chargeback on ``intent_id``."""
+    dispute = {
+        "id": f"dp_{uuid.uuid4().hex[:16]}",
+        "object": "dispute",
+        "payment_intent": intent_id,
+        "amount": amount_cents,
+        "currency": "usd",
+        "reason": "fraudulent",
+        "status": status,
+    }
+    event = {"id": f"evt_{uuid.uuid4().hex[:24]}", "type": kind, "data": {"object": dispute}}
+    return json.dumps(event).encode()

@@ -22,11 +22,15 @@ from kernel.messages import (
     ApproveReview,
     CancelEscrow,
     CancelPayment,
+    ChargebackClosed,
+    ChargebackOpened,
     CommandMeta,
     CreateEscrow,
     CreatePaymentIntent,
     EscrowAwaitFunds,
     EscrowCancelled,
+    EscrowChargebackClosed,
+    EscrowChargebackOpened,
     EscrowCommandRejected,
     EscrowCreated,
     EscrowDelivered,
@@ -46,6 +50,7 @@ from kernel.messages import (
     EscrowReviewRejected,
     EscrowTransferFailed,
     EscrowTransferRequested,
+    EscrowTransferReversed,
     EscrowTransferSubmitted,
     EventMeta,
     InitiateRefund,
@@ -67,6 +72,7 @@ from kernel.messages import (
     ResolveDispute,
     ReturnPayment,
     TransferFailed,
+    TransferReversed,
     TransferSubmitted,
     TransferSucceeded,
     TransferToSeller,
@@ -227,6 +233,10 @@ _EXPECTED: dict[type, frozenset[EscrowStatus]] = {
     # Outcomes of compensations: recorded by the projections, nothing to decide.
     PaymentReturned: _ANY,
     PaymentCancelled: _ANY,
+    # What the providers report after the fact is recorded whatever the state.
+    ChargebackOpened: _ANY,
+    ChargebackClosed: _ANY,
+    TransferReversed: _ANY,
 }
 
 
@@ -634,6 +644,36 @@ def _refund_submitted(state: Escrow, event: RefundSubmitted, now: datetime) -> D
     return _accepted(state, [submitted])
 
 
+def _chargeback_opened(state: Escrow, event: ChargebackOpened, now: datetime) -> Decision:
+    """Recorded; on funds still held (and no payout under way) it also disputes the escrow, so
+    an admin decides before any money moves."""
+    new = _Events(state, event, now)
+    opened = EscrowChargebackOpened(
+        new.meta(EscrowChargebackOpened), event.dispute_id, event.amount, event.reason
+    )
+    events: list[EscrowEvent] = [opened]
+    if state.status in (S.FUNDS_HELD, S.DELIVERED) and not state.payout_pending:
+        reason = f"chargeback {event.dispute_id}: {event.reason}"
+        events.append(EscrowDisputed(new.meta(EscrowDisputed), SYSTEM, reason))
+    return _accepted(state, events)
+
+
+def _chargeback_closed(state: Escrow, event: ChargebackClosed, now: datetime) -> Decision:
+    new = _Events(state, event, now)
+    closed = EscrowChargebackClosed(
+        new.meta(EscrowChargebackClosed), event.dispute_id, event.status
+    )
+    return _accepted(state, [closed])
+
+
+def _transfer_reversed(state: Escrow, event: TransferReversed, now: datetime) -> Decision:
+    new = _Events(state, event, now)
+    reversed_ = EscrowTransferReversed(
+        new.meta(EscrowTransferReversed), event.transfer_id, event.amount
+    )
+    return _accepted(state, [reversed_])
+
+
 def _compensated(
     state: Escrow, event: PaymentReturned | PaymentCancelled, now: datetime
 ) -> Decision:
@@ -661,6 +701,9 @@ _HANDLERS: dict[type, Callable[[Escrow, Any, datetime], Decision]] = {
     RefundSubmitted: _refund_submitted,
     PaymentReturned: _compensated,
     PaymentCancelled: _compensated,
+    ChargebackOpened: _chargeback_opened,
+    ChargebackClosed: _chargeback_closed,
+    TransferReversed: _transfer_reversed,
 }
 
 

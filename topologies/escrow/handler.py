@@ -19,11 +19,16 @@ DECODERS = {
     ESCROW_COMMANDS: Decoder(ESCROW_COMMANDS, mapping.COMMANDS, lambda m: m.meta.escrow_id),
     PAYMENTS_EVENTS: Decoder(PAYMENTS_EVENTS, mapping.PAYMENT_EVENTS, lambda m: m.meta.escrow_id),
 }
+# The counter each business event increments (seeds: "Key Metrics"; alert rules in
+# infra/prometheus/alerts.yml).
 _BUSINESS = {
     "EscrowCreated": metrics.CREATED,
     "EscrowFundsHeld": metrics.FUNDS_HELD,
     "EscrowDelivered": metrics.DELIVERED,
     "EscrowReleased": metrics.RELEASED,
+    "EscrowPaymentReturned": metrics.PAYMENTS_RETURNED,
+    "EscrowChargebackOpened": metrics.CHARGEBACKS,
+    "EscrowTransferReversed": metrics.TRANSFER_REVERSALS,
 }
 
 
@@ -58,8 +63,6 @@ def _count(message: Message, decision: Decision) -> None:
         metrics.TRANSITIONS.labels(name).inc()
         if name in _BUSINESS:
             _BUSINESS[name].inc()
-        if name == "EscrowPaymentReturned":
-            metrics.PAYMENTS_RETURNED.inc()
         if name == "EscrowCreated":
             metrics.VALUE.inc(decision.state.amount.amount_cents if decision.state else 0)
         if getattr(event, "attempts", 0) >= MAX_PAYOUT_FAILURES and name != "EscrowPaymentFailed":

@@ -186,7 +186,26 @@ def _cancelled(view: EscrowView, event: m.EscrowCancelled) -> None:
         view.review.status = ReviewStatus.REVIEW_STATUS_WITHDRAWN
 
 
+def _chargeback_opened(view: EscrowView, event: m.EscrowChargebackOpened) -> None:
+    entry = view.chargebacks.add(dispute_id=event.dispute_id, reason=event.reason, status="open")
+    _money(entry.amount, event.amount)
+
+
+def _chargeback_closed(view: EscrowView, event: m.EscrowChargebackClosed) -> None:
+    for entry in view.chargebacks:
+        if entry.dispute_id == event.dispute_id:
+            entry.status = event.status
+
+
+def _transfer_reversed(view: EscrowView, event: m.EscrowTransferReversed) -> None:
+    view.transfer_reversed.currency = event.amount.currency
+    view.transfer_reversed.amount_cents += event.amount.amount_cents
+
+
 _DETAILS: dict[type, Callable[[EscrowView, Any], None]] = {
+    m.EscrowChargebackOpened: _chargeback_opened,
+    m.EscrowChargebackClosed: _chargeback_closed,
+    m.EscrowTransferReversed: _transfer_reversed,
     m.EscrowPaymentUnderReview: _under_review,
     m.EscrowReviewApproved: _reviewed,
     m.EscrowReviewRejected: _reviewed,

@@ -37,6 +37,8 @@ from topologies.wiring import application, emit, input_topic, output_topic, rout
 NAME = "webhooks"
 # Providers redeliver for days (Stripe: up to 3 days); remember event ids a week.
 SEEN_TTL = timedelta(days=7)
+# Per provider payment (the topic's key): the escrow its webhooks named, for those that do not.
+ESCROW_OF_PAYMENT = "escrow"
 
 
 class WebhooksSettings(TopologySettings):
@@ -78,11 +80,16 @@ def webhooks_handler(
         if state.get_bytes(seen_key) is not None:
             metrics.WEBHOOK_EVENTS.labels(webhook.event_type, "duplicate").inc()
             return Output()
+        known = state.get_bytes(ESCROW_OF_PAYMENT)
         try:
-            event = _payment_event(webhook, screener, custodian, sleep)
+            event = _payment_event(
+                webhook, known.decode() if known else "", screener, custodian, sleep
+            )
         except (MalformedWebhook, ConnectorError) as exc:
             return Output(dead_letter=record.dead_letter(exc))
         state.set_bytes(seen_key, b"1", ttl=SEEN_TTL)
+        if event is not None and not known:  # for the payment's later webhooks (chargebacks)
+            state.set_bytes(ESCROW_OF_PAYMENT, event.meta.escrow_id.encode())
         outcome = type(event).__name__ if event else "ignored"
         metrics.WEBHOOK_EVENTS.labels(webhook.event_type, outcome).inc()
         return Output({PAYMENTS_EVENTS: [mapping.PAYMENT_EVENTS.to_proto(event)] if event else []})
@@ -94,11 +101,12 @@ def webhooks_handler(
 
 def _payment_event(
     webhook: WebhookReceived,
+    known_escrow_id: str,
     screener: Screener,
     custodian: DepositReturner,
     sleep: Callable[[float], None],
 ) -> Any:
-    translation = translate(webhook)
+    translation = translate(webhook, known_escrow_id)
     if isinstance(translation, DepositToScreen):
         return settle(translation, screener, custodian, sleep)
     return translation

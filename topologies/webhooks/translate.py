@@ -21,6 +21,8 @@ from connectors.custodian import REFUND
 from connectors.stripe_rail import RETURN
 from kernel.ids import event_meta
 from kernel.messages import (
+    ChargebackClosed,
+    ChargebackOpened,
     EventMeta,
     PaymentEvent,
     PaymentFailed,
@@ -29,6 +31,7 @@ from kernel.messages import (
     RefundFailed,
     RefundSucceeded,
     TransferFailed,
+    TransferReversed,
     TransferSucceeded,
 )
 from kernel.model import Money
@@ -69,16 +72,18 @@ class MalformedWebhook(ValueError):
 Translation = PaymentEvent | DepositToScreen | None
 
 
-def translate(webhook: WebhookReceived) -> Translation:
+def translate(webhook: WebhookReceived, known_escrow_id: str = "") -> Translation:
     """What the webhook means for an escrow; None for event types that mean nothing to one.
 
+    :param known_escrow_id: the escrow of the webhook's payment, as earlier webhooks of the same
+        payment named it ("" if none did): a chargeback names only the PaymentIntent.
     :raises MalformedWebhook:
     """
     handler = _HANDLERS.get((webhook.provider, webhook.event_type))
     if handler is None:
         return None
     try:
-        return handler(webhook, json.loads(webhook.payload))
+        return handler(webhook, json.loads(webhook.payload), known_escrow_id)
     except (KeyError, TypeError, ValueError) as exc:
         raise MalformedWebhook(
             f"{webhook.event_type} {webhook.provider_event_id}: {exc!r}"
@@ -99,7 +104,9 @@ def _stripe_escrow_id(intent: dict[str, Any]) -> str:
     return str(escrow_id)
 
 
-def _payment_intent_succeeded(webhook: WebhookReceived, event: dict[str, Any]) -> Translation:
+def _payment_intent_succeeded(
+    webhook: WebhookReceived, event: dict[str, Any], known_escrow_id: str
+) -> Translation:
     intent = event["data"]["object"]
     escrow_id = _stripe_escrow_id(intent)
     amount = Money(
@@ -108,7 +115,9 @@ def _payment_intent_succeeded(webhook: WebhookReceived, event: dict[str, Any]) -
     return PaymentSucceeded(_meta(webhook, escrow_id, PaymentSucceeded), intent["id"], amount)
 
 
-def _payment_intent_failed(webhook: WebhookReceived, event: dict[str, Any]) -> Translation:
+def _payment_intent_failed(
+    webhook: WebhookReceived, event: dict[str, Any], known_escrow_id: str
+) -> Translation:
     intent = event["data"]["object"]
     error = intent.get("last_payment_error") or {}
     return PaymentFailed(
@@ -119,7 +128,9 @@ def _payment_intent_failed(webhook: WebhookReceived, event: dict[str, Any]) -> T
     )
 
 
-def _deposit_confirmed(webhook: WebhookReceived, event: dict[str, Any]) -> Translation:
+def _deposit_confirmed(
+    webhook: WebhookReceived, event: dict[str, Any], known_escrow_id: str
+) -> Translation:
     data = event["data"]
     escrow_id = str(data["reference"])
     meta = _meta(webhook, escrow_id, DepositToScreen)
@@ -128,7 +139,9 @@ def _deposit_confirmed(webhook: WebhookReceived, event: dict[str, Any]) -> Trans
     )
 
 
-def _custodian_transfer(webhook: WebhookReceived, event: dict[str, Any]) -> Translation:
+def _custodian_transfer(
+    webhook: WebhookReceived, event: dict[str, Any], known_escrow_id: str
+) -> Translation:
     """An on-chain transfer settled; ``external_id`` echoes the TransferToSeller it answers."""
     data = event["data"]
     escrow_id, command_id = str(data["reference"]), str(data["external_id"])
@@ -141,7 +154,9 @@ def _custodian_transfer(webhook: WebhookReceived, event: dict[str, Any]) -> Tran
     return TransferFailed(meta, code, "", command_id, data["transfer_id"])
 
 
-def _custodian_return(webhook: WebhookReceived, event: dict[str, Any]) -> Translation:
+def _custodian_return(
+    webhook: WebhookReceived, event: dict[str, Any], known_escrow_id: str
+) -> Translation:
     """A deposit went back on chain: a refund the escrow decided (reason ``refund``), or money it
     could not take."""
     data = event["data"]
@@ -161,7 +176,9 @@ def _custodian_return(webhook: WebhookReceived, event: dict[str, Any]) -> Transl
     return PaymentReturned(meta, data["deposit_id"], data["return_id"], amount, reason, code)
 
 
-def _stripe_refund(webhook: WebhookReceived, event: dict[str, Any]) -> Translation:
+def _stripe_refund(
+    webhook: WebhookReceived, event: dict[str, Any], known_escrow_id: str
+) -> Translation:
     """A Stripe Refund settled (``succeeded``) or did not (``failed`` / ``canceled``); its
     metadata names the escrow, the command it answers and its purpose."""
     refund = event["data"]["object"]
@@ -182,12 +199,43 @@ def _stripe_refund(webhook: WebhookReceived, event: dict[str, Any]) -> Translati
     return RefundFailed(_meta(webhook, escrow_id, RefundFailed), code, "", command_id, refund["id"])
 
 
-_HANDLERS: dict[tuple[Provider, str], Callable[[WebhookReceived, dict[str, Any]], Translation]] = {
+def _stripe_dispute(
+    webhook: WebhookReceived, event: dict[str, Any], known_escrow_id: str
+) -> Translation:
+    """A chargeback: Stripe's Dispute names the PaymentIntent, not the escrow."""
+    dispute = event["data"]["object"]
+    if not known_escrow_id:
+        raise KeyError(f"no escrow known for payment {dispute.get('payment_intent')}")
+    intent = str(dispute["payment_intent"])
+    if webhook.event_type == "charge.dispute.created":
+        amount = Money(int(dispute["amount"]), str(dispute["currency"]).upper())
+        meta = _meta(webhook, known_escrow_id, ChargebackOpened)
+        return ChargebackOpened(meta, intent, dispute["id"], amount, str(dispute.get("reason", "")))
+    meta = _meta(webhook, known_escrow_id, ChargebackClosed)
+    return ChargebackClosed(meta, intent, dispute["id"], str(dispute["status"]))
+
+
+def _stripe_transfer_reversed(
+    webhook: WebhookReceived, event: dict[str, Any], known_escrow_id: str
+) -> Translation:
+    transfer = event["data"]["object"]
+    escrow_id = (transfer.get("metadata") or {}).get("escrow_id") or transfer["transfer_group"]
+    amount = Money(int(transfer["amount_reversed"]), str(transfer["currency"]).upper())
+    return TransferReversed(
+        _meta(webhook, str(escrow_id), TransferReversed), transfer["id"], amount
+    )
+
+
+_Handler = Callable[[WebhookReceived, dict[str, Any], str], Translation]
+_HANDLERS: dict[tuple[Provider, str], _Handler] = {
     (Provider.STRIPE, "payment_intent.succeeded"): _payment_intent_succeeded,
     (Provider.STRIPE, "payment_intent.payment_failed"): _payment_intent_failed,
     (Provider.STRIPE, "refund.updated"): _stripe_refund,
     (Provider.STRIPE, "refund.failed"): _stripe_refund,
     (Provider.STRIPE, "charge.refund.updated"): _stripe_refund,
+    (Provider.STRIPE, "charge.dispute.created"): _stripe_dispute,
+    (Provider.STRIPE, "charge.dispute.closed"): _stripe_dispute,
+    (Provider.STRIPE, "transfer.reversed"): _stripe_transfer_reversed,
     (Provider.CUSTODIAN, "deposit.confirmed"): _deposit_confirmed,
     (Provider.CUSTODIAN, "transfer.completed"): _custodian_transfer,
     (Provider.CUSTODIAN, "transfer.failed"): _custodian_transfer,

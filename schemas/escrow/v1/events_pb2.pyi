@@ -48,6 +48,9 @@ class EscrowEvent(_message.Message):
     ESCROW_PAYMENT_UNDER_REVIEW_FIELD_NUMBER: _builtins.int
     ESCROW_REVIEW_APPROVED_FIELD_NUMBER: _builtins.int
     ESCROW_REVIEW_REJECTED_FIELD_NUMBER: _builtins.int
+    ESCROW_CHARGEBACK_OPENED_FIELD_NUMBER: _builtins.int
+    ESCROW_CHARGEBACK_CLOSED_FIELD_NUMBER: _builtins.int
+    ESCROW_TRANSFER_REVERSED_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def meta(self) -> _types_pb2.EventMeta: ...
     @_builtins.property
@@ -96,6 +99,12 @@ class EscrowEvent(_message.Message):
     def escrow_review_approved(self) -> Global___EscrowReviewApproved: ...
     @_builtins.property
     def escrow_review_rejected(self) -> Global___EscrowReviewRejected: ...
+    @_builtins.property
+    def escrow_chargeback_opened(self) -> Global___EscrowChargebackOpened: ...
+    @_builtins.property
+    def escrow_chargeback_closed(self) -> Global___EscrowChargebackClosed: ...
+    @_builtins.property
+    def escrow_transfer_reversed(self) -> Global___EscrowTransferReversed: ...
     def __init__(
         self,
         *,
@@ -121,12 +130,15 @@ class EscrowEvent(_message.Message):
         escrow_payment_under_review: Global___EscrowPaymentUnderReview | None = ...,
         escrow_review_approved: Global___EscrowReviewApproved | None = ...,
         escrow_review_rejected: Global___EscrowReviewRejected | None = ...,
+        escrow_chargeback_opened: Global___EscrowChargebackOpened | None = ...,
+        escrow_chargeback_closed: Global___EscrowChargebackClosed | None = ...,
+        escrow_transfer_reversed: Global___EscrowTransferReversed | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["escrow_await_funds", b"escrow_await_funds", "escrow_cancelled", b"escrow_cancelled", "escrow_command_rejected", b"escrow_command_rejected", "escrow_created", b"escrow_created", "escrow_delivered", b"escrow_delivered", "escrow_disputed", b"escrow_disputed", "escrow_funds_held", b"escrow_funds_held", "escrow_payment_failed", b"escrow_payment_failed", "escrow_payment_intent_recorded", b"escrow_payment_intent_recorded", "escrow_payment_returned", b"escrow_payment_returned", "escrow_payment_under_review", b"escrow_payment_under_review", "escrow_refund_failed", b"escrow_refund_failed", "escrow_refund_requested", b"escrow_refund_requested", "escrow_refund_submitted", b"escrow_refund_submitted", "escrow_refunded", b"escrow_refunded", "escrow_released", b"escrow_released", "escrow_review_approved", b"escrow_review_approved", "escrow_review_rejected", b"escrow_review_rejected", "escrow_transfer_failed", b"escrow_transfer_failed", "escrow_transfer_requested", b"escrow_transfer_requested", "escrow_transfer_submitted", b"escrow_transfer_submitted", "event", b"event", "meta", b"meta"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["escrow_await_funds", b"escrow_await_funds", "escrow_cancelled", b"escrow_cancelled", "escrow_chargeback_closed", b"escrow_chargeback_closed", "escrow_chargeback_opened", b"escrow_chargeback_opened", "escrow_command_rejected", b"escrow_command_rejected", "escrow_created", b"escrow_created", "escrow_delivered", b"escrow_delivered", "escrow_disputed", b"escrow_disputed", "escrow_funds_held", b"escrow_funds_held", "escrow_payment_failed", b"escrow_payment_failed", "escrow_payment_intent_recorded", b"escrow_payment_intent_recorded", "escrow_payment_returned", b"escrow_payment_returned", "escrow_payment_under_review", b"escrow_payment_under_review", "escrow_refund_failed", b"escrow_refund_failed", "escrow_refund_requested", b"escrow_refund_requested", "escrow_refund_submitted", b"escrow_refund_submitted", "escrow_refunded", b"escrow_refunded", "escrow_released", b"escrow_released", "escrow_review_approved", b"escrow_review_approved", "escrow_review_rejected", b"escrow_review_rejected", "escrow_transfer_failed", b"escrow_transfer_failed", "escrow_transfer_requested", b"escrow_transfer_requested", "escrow_transfer_reversed", b"escrow_transfer_reversed", "escrow_transfer_submitted", b"escrow_transfer_submitted", "event", b"event", "meta", b"meta"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["escrow_await_funds", b"escrow_await_funds", "escrow_cancelled", b"escrow_cancelled", "escrow_command_rejected", b"escrow_command_rejected", "escrow_created", b"escrow_created", "escrow_delivered", b"escrow_delivered", "escrow_disputed", b"escrow_disputed", "escrow_funds_held", b"escrow_funds_held", "escrow_payment_failed", b"escrow_payment_failed", "escrow_payment_intent_recorded", b"escrow_payment_intent_recorded", "escrow_payment_returned", b"escrow_payment_returned", "escrow_payment_under_review", b"escrow_payment_under_review", "escrow_refund_failed", b"escrow_refund_failed", "escrow_refund_requested", b"escrow_refund_requested", "escrow_refund_submitted", b"escrow_refund_submitted", "escrow_refunded", b"escrow_refunded", "escrow_released", b"escrow_released", "escrow_review_approved", b"escrow_review_approved", "escrow_review_rejected", b"escrow_review_rejected", "escrow_transfer_failed", b"escrow_transfer_failed", "escrow_transfer_requested", b"escrow_transfer_requested", "escrow_transfer_submitted", b"escrow_transfer_submitted", "event", b"event", "meta", b"meta"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["escrow_await_funds", b"escrow_await_funds", "escrow_cancelled", b"escrow_cancelled", "escrow_chargeback_closed", b"escrow_chargeback_closed", "escrow_chargeback_opened", b"escrow_chargeback_opened", "escrow_command_rejected", b"escrow_command_rejected", "escrow_created", b"escrow_created", "escrow_delivered", b"escrow_delivered", "escrow_disputed", b"escrow_disputed", "escrow_funds_held", b"escrow_funds_held", "escrow_payment_failed", b"escrow_payment_failed", "escrow_payment_intent_recorded", b"escrow_payment_intent_recorded", "escrow_payment_returned", b"escrow_payment_returned", "escrow_payment_under_review", b"escrow_payment_under_review", "escrow_refund_failed", b"escrow_refund_failed", "escrow_refund_requested", b"escrow_refund_requested", "escrow_refund_submitted", b"escrow_refund_submitted", "escrow_refunded", b"escrow_refunded", "escrow_released", b"escrow_released", "escrow_review_approved", b"escrow_review_approved", "escrow_review_rejected", b"escrow_review_rejected", "escrow_transfer_failed", b"escrow_transfer_failed", "escrow_transfer_requested", b"escrow_transfer_requested", "escrow_transfer_reversed", b"escrow_transfer_reversed", "escrow_transfer_submitted", b"escrow_transfer_submitted", "event", b"event", "meta", b"meta"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_event: _TypeAlias = _typing.Literal["escrow_created", "escrow_await_funds", "escrow_funds_held", "escrow_delivered", "escrow_released", "escrow_cancelled", "escrow_disputed", "escrow_refunded", "escrow_command_rejected", "escrow_payment_intent_recorded", "escrow_payment_failed", "escrow_transfer_requested", "escrow_transfer_failed", "escrow_refund_requested", "escrow_refund_failed", "escrow_transfer_submitted", "escrow_refund_submitted", "escrow_payment_returned", "escrow_payment_under_review", "escrow_review_approved", "escrow_review_rejected"]  # noqa: Y015
+    _WhichOneofReturnType_event: _TypeAlias = _typing.Literal["escrow_created", "escrow_await_funds", "escrow_funds_held", "escrow_delivered", "escrow_released", "escrow_cancelled", "escrow_disputed", "escrow_refunded", "escrow_command_rejected", "escrow_payment_intent_recorded", "escrow_payment_failed", "escrow_transfer_requested", "escrow_transfer_failed", "escrow_refund_requested", "escrow_refund_failed", "escrow_transfer_submitted", "escrow_refund_submitted", "escrow_payment_returned", "escrow_payment_under_review", "escrow_review_approved", "escrow_review_rejected", "escrow_chargeback_opened", "escrow_chargeback_closed", "escrow_transfer_reversed"]  # noqa: Y015
     _WhichOneofArgType_event: _TypeAlias = _typing.Literal["event", b"event"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_event) -> _WhichOneofReturnType_event | None: ...
 
@@ -688,3 +700,77 @@ class EscrowReviewRejected(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___EscrowReviewRejected: _TypeAlias = EscrowReviewRejected  # noqa: Y015
+
+@_typing.final
+class EscrowChargebackOpened(_message.Message):
+    """A chargeback against the escrow's payment; one on held funds also disputes the escrow."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DISPUTE_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    dispute_id: _builtins.str
+    reason: _builtins.str
+    @_builtins.property
+    def amount(self) -> _types_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        dispute_id: _builtins.str = ...,
+        amount: _types_pb2.Money | None = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "dispute_id", b"dispute_id", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EscrowChargebackOpened: _TypeAlias = EscrowChargebackOpened  # noqa: Y015
+
+@_typing.final
+class EscrowChargebackClosed(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DISPUTE_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    dispute_id: _builtins.str
+    status: _builtins.str
+    """"won", "lost" or "warning_closed" (Stripe's dispute status)."""
+    def __init__(
+        self,
+        *,
+        dispute_id: _builtins.str = ...,
+        status: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dispute_id", b"dispute_id", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EscrowChargebackClosed: _TypeAlias = EscrowChargebackClosed  # noqa: Y015
+
+@_typing.final
+class EscrowTransferReversed(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRANSFER_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    transfer_id: _builtins.str
+    @_builtins.property
+    def amount(self) -> _types_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        transfer_id: _builtins.str = ...,
+        amount: _types_pb2.Money | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "transfer_id", b"transfer_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EscrowTransferReversed: _TypeAlias = EscrowTransferReversed  # noqa: Y015

@@ -108,6 +108,8 @@ class EscrowView(_message.Message):
     RETURNS_FIELD_NUMBER: _builtins.int
     PAYOUT_SUBMITTED_ID_FIELD_NUMBER: _builtins.int
     REVIEW_FIELD_NUMBER: _builtins.int
+    CHARGEBACKS_FIELD_NUMBER: _builtins.int
+    TRANSFER_REVERSED_FIELD_NUMBER: _builtins.int
     escrow_id: _builtins.str
     contract_id: _builtins.str
     status: _types_pb2.EscrowStatus.ValueType
@@ -145,6 +147,14 @@ class EscrowView(_message.Message):
     def review(self) -> Global___Review:
         """A deposit held for manual review, and the admin's decision."""
 
+    @_builtins.property
+    def chargebacks(self) -> _containers.RepeatedCompositeFieldContainer[Global___Chargeback]:
+        """Chargebacks against the escrow's payment, oldest first."""
+
+    @_builtins.property
+    def transfer_reversed(self) -> _types_pb2_1.Money:
+        """Money taken back from the seller after a release (Stripe transfer reversals), in total."""
+
     def __init__(
         self,
         *,
@@ -167,14 +177,46 @@ class EscrowView(_message.Message):
         returns: _abc.Iterable[Global___PaymentReturn] | None = ...,
         payout_submitted_id: _builtins.str = ...,
         review: Global___Review | None = ...,
+        chargebacks: _abc.Iterable[Global___Chargeback] | None = ...,
+        transfer_reversed: _types_pb2_1.Money | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "created_at", b"created_at", "dispute", b"dispute", "payment", b"payment", "review", b"review", "updated_at", b"updated_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "created_at", b"created_at", "dispute", b"dispute", "payment", b"payment", "review", b"review", "transfer_reversed", b"transfer_reversed", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "buyer_id", b"buyer_id", "commands", b"commands", "contract_id", b"contract_id", "created_at", b"created_at", "dispute", b"dispute", "escrow_id", b"escrow_id", "history", b"history", "payment", b"payment", "payout_submitted_id", b"payout_submitted_id", "rail", b"rail", "refund_id", b"refund_id", "returns", b"returns", "review", b"review", "seller_id", b"seller_id", "status", b"status", "transfer_id", b"transfer_id", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "buyer_id", b"buyer_id", "chargebacks", b"chargebacks", "commands", b"commands", "contract_id", b"contract_id", "created_at", b"created_at", "dispute", b"dispute", "escrow_id", b"escrow_id", "history", b"history", "payment", b"payment", "payout_submitted_id", b"payout_submitted_id", "rail", b"rail", "refund_id", b"refund_id", "returns", b"returns", "review", b"review", "seller_id", b"seller_id", "status", b"status", "transfer_id", b"transfer_id", "transfer_reversed", b"transfer_reversed", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___EscrowView: _TypeAlias = EscrowView  # noqa: Y015
+
+@_typing.final
+class Chargeback(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DISPUTE_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    dispute_id: _builtins.str
+    reason: _builtins.str
+    status: _builtins.str
+    """"open", or the closed dispute's outcome: "won", "lost", "warning_closed"."""
+    @_builtins.property
+    def amount(self) -> _types_pb2_1.Money: ...
+    def __init__(
+        self,
+        *,
+        dispute_id: _builtins.str = ...,
+        amount: _types_pb2_1.Money | None = ...,
+        reason: _builtins.str = ...,
+        status: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "dispute_id", b"dispute_id", "reason", b"reason", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Chargeback: _TypeAlias = Chargeback  # noqa: Y015
 
 @_typing.final
 class Review(_message.Message):

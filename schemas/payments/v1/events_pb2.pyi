@@ -38,6 +38,9 @@ class PaymentEvent(_message.Message):
     REFUND_SUBMITTED_FIELD_NUMBER: _builtins.int
     PAYMENT_RETURNED_FIELD_NUMBER: _builtins.int
     PAYMENT_CANCELLED_FIELD_NUMBER: _builtins.int
+    CHARGEBACK_OPENED_FIELD_NUMBER: _builtins.int
+    CHARGEBACK_CLOSED_FIELD_NUMBER: _builtins.int
+    TRANSFER_REVERSED_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def meta(self) -> _types_pb2.EventMeta: ...
     @_builtins.property
@@ -64,6 +67,12 @@ class PaymentEvent(_message.Message):
     def payment_returned(self) -> Global___PaymentReturned: ...
     @_builtins.property
     def payment_cancelled(self) -> Global___PaymentCancelled: ...
+    @_builtins.property
+    def chargeback_opened(self) -> Global___ChargebackOpened: ...
+    @_builtins.property
+    def chargeback_closed(self) -> Global___ChargebackClosed: ...
+    @_builtins.property
+    def transfer_reversed(self) -> Global___TransferReversed: ...
     def __init__(
         self,
         *,
@@ -80,12 +89,15 @@ class PaymentEvent(_message.Message):
         refund_submitted: Global___RefundSubmitted | None = ...,
         payment_returned: Global___PaymentReturned | None = ...,
         payment_cancelled: Global___PaymentCancelled | None = ...,
+        chargeback_opened: Global___ChargebackOpened | None = ...,
+        chargeback_closed: Global___ChargebackClosed | None = ...,
+        transfer_reversed: Global___TransferReversed | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["event", b"event", "meta", b"meta", "payment_cancelled", b"payment_cancelled", "payment_failed", b"payment_failed", "payment_held_for_review", b"payment_held_for_review", "payment_intent_created", b"payment_intent_created", "payment_returned", b"payment_returned", "payment_succeeded", b"payment_succeeded", "refund_failed", b"refund_failed", "refund_submitted", b"refund_submitted", "refund_succeeded", b"refund_succeeded", "transfer_failed", b"transfer_failed", "transfer_submitted", b"transfer_submitted", "transfer_succeeded", b"transfer_succeeded"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["chargeback_closed", b"chargeback_closed", "chargeback_opened", b"chargeback_opened", "event", b"event", "meta", b"meta", "payment_cancelled", b"payment_cancelled", "payment_failed", b"payment_failed", "payment_held_for_review", b"payment_held_for_review", "payment_intent_created", b"payment_intent_created", "payment_returned", b"payment_returned", "payment_succeeded", b"payment_succeeded", "refund_failed", b"refund_failed", "refund_submitted", b"refund_submitted", "refund_succeeded", b"refund_succeeded", "transfer_failed", b"transfer_failed", "transfer_reversed", b"transfer_reversed", "transfer_submitted", b"transfer_submitted", "transfer_succeeded", b"transfer_succeeded"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["event", b"event", "meta", b"meta", "payment_cancelled", b"payment_cancelled", "payment_failed", b"payment_failed", "payment_held_for_review", b"payment_held_for_review", "payment_intent_created", b"payment_intent_created", "payment_returned", b"payment_returned", "payment_succeeded", b"payment_succeeded", "refund_failed", b"refund_failed", "refund_submitted", b"refund_submitted", "refund_succeeded", b"refund_succeeded", "transfer_failed", b"transfer_failed", "transfer_submitted", b"transfer_submitted", "transfer_succeeded", b"transfer_succeeded"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chargeback_closed", b"chargeback_closed", "chargeback_opened", b"chargeback_opened", "event", b"event", "meta", b"meta", "payment_cancelled", b"payment_cancelled", "payment_failed", b"payment_failed", "payment_held_for_review", b"payment_held_for_review", "payment_intent_created", b"payment_intent_created", "payment_returned", b"payment_returned", "payment_succeeded", b"payment_succeeded", "refund_failed", b"refund_failed", "refund_submitted", b"refund_submitted", "refund_succeeded", b"refund_succeeded", "transfer_failed", b"transfer_failed", "transfer_reversed", b"transfer_reversed", "transfer_submitted", b"transfer_submitted", "transfer_succeeded", b"transfer_succeeded"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_event: _TypeAlias = _typing.Literal["payment_intent_created", "payment_succeeded", "payment_failed", "transfer_succeeded", "transfer_failed", "refund_succeeded", "refund_failed", "payment_held_for_review", "transfer_submitted", "refund_submitted", "payment_returned", "payment_cancelled"]  # noqa: Y015
+    _WhichOneofReturnType_event: _TypeAlias = _typing.Literal["payment_intent_created", "payment_succeeded", "payment_failed", "transfer_succeeded", "transfer_failed", "refund_succeeded", "refund_failed", "payment_held_for_review", "transfer_submitted", "refund_submitted", "payment_returned", "payment_cancelled", "chargeback_opened", "chargeback_closed", "transfer_reversed"]  # noqa: Y015
     _WhichOneofArgType_event: _TypeAlias = _typing.Literal["event", b"event"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_event) -> _WhichOneofReturnType_event | None: ...
 
@@ -450,3 +462,89 @@ class PaymentCancelled(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___PaymentCancelled: _TypeAlias = PaymentCancelled  # noqa: Y015
+
+@_typing.final
+class ChargebackOpened(_message.Message):
+    """The buyer's bank disputes the card payment (Stripe charge.dispute.created)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROVIDER_PAYMENT_ID_FIELD_NUMBER: _builtins.int
+    DISPUTE_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    provider_payment_id: _builtins.str
+    dispute_id: _builtins.str
+    """Stripe Dispute id (dp_...)."""
+    reason: _builtins.str
+    @_builtins.property
+    def amount(self) -> _types_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        provider_payment_id: _builtins.str = ...,
+        dispute_id: _builtins.str = ...,
+        amount: _types_pb2.Money | None = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "dispute_id", b"dispute_id", "provider_payment_id", b"provider_payment_id", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ChargebackOpened: _TypeAlias = ChargebackOpened  # noqa: Y015
+
+@_typing.final
+class ChargebackClosed(_message.Message):
+    """Stripe charge.dispute.closed: status "won" (the money stays), "lost" (it went back to the
+    buyer's bank) or "warning_closed".
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROVIDER_PAYMENT_ID_FIELD_NUMBER: _builtins.int
+    DISPUTE_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    provider_payment_id: _builtins.str
+    dispute_id: _builtins.str
+    status: _builtins.str
+    def __init__(
+        self,
+        *,
+        provider_payment_id: _builtins.str = ...,
+        dispute_id: _builtins.str = ...,
+        status: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dispute_id", b"dispute_id", "provider_payment_id", b"provider_payment_id", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ChargebackClosed: _TypeAlias = ChargebackClosed  # noqa: Y015
+
+@_typing.final
+class TransferReversed(_message.Message):
+    """A transfer to the seller was reversed (Stripe transfer.reversed): money came back from them."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRANSFER_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    transfer_id: _builtins.str
+    @_builtins.property
+    def amount(self) -> _types_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        transfer_id: _builtins.str = ...,
+        amount: _types_pb2.Money | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "transfer_id", b"transfer_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TransferReversed: _TypeAlias = TransferReversed  # noqa: Y015

@@ -12,6 +12,8 @@ from kernel.messages import (
     ApproveReview,
     CancelEscrow,
     CancelPayment,
+    ChargebackClosed,
+    ChargebackOpened,
     CreatePaymentIntent,
     EscrowCancelled,
     EscrowCommandRejected,
@@ -44,6 +46,7 @@ from kernel.messages import (
     ResolveDispute,
     ReturnPayment,
     TransferFailed,
+    TransferReversed,
     TransferSubmitted,
     TransferSucceeded,
     TransferToSeller,
@@ -725,3 +728,36 @@ class TestPayoutsConfirmedLater:
         )
 
         assert_rejected(decide(pending.state, stray, NOW), pending.state, Reason.PAYOUT_MISMATCH)
+
+
+class TestAfterTheFact:
+    def chargeback(self) -> ChargebackOpened:
+        return ChargebackOpened(payment_meta(), PAYMENT_ID, "dp_1", AMOUNT, "fraudulent")
+
+    @pytest.mark.parametrize("status", [S.FUNDS_HELD, S.DELIVERED])
+    def test_a_chargeback_on_held_funds_disputes_the_escrow(self, status: S) -> None:
+        decision = decide(escrow_in(status), self.chargeback(), NOW)
+
+        assert event_types(decision) == ["EscrowChargebackOpened", "EscrowDisputed"]
+        assert decision.state is not None and decision.state.status is S.DISPUTED
+
+    @pytest.mark.parametrize("status", [S.DISPUTED, S.RELEASED, S.REFUNDED])
+    def test_a_chargeback_elsewhere_is_recorded(self, status: S) -> None:
+        decision = decide(escrow_in(status), self.chargeback(), NOW)
+
+        assert event_types(decision) == ["EscrowChargebackOpened"]
+        assert decision.state is not None and decision.state.status is status
+
+    def test_the_same_chargeback_twice_is_recorded_once(self) -> None:
+        chargeback = self.chargeback()
+        first = decide(escrow_in(S.FUNDS_HELD), chargeback, NOW)
+
+        assert decide(first.state, chargeback, NOW) == Decision(first.state)
+
+    def test_a_closed_chargeback_and_a_reversed_transfer_are_recorded(self) -> None:
+        state = escrow_in(S.RELEASED)
+        closed = ChargebackClosed(payment_meta(), PAYMENT_ID, "dp_1", "lost")
+        reversed_ = TransferReversed(payment_meta(), "tr_1", AMOUNT)
+
+        assert event_types(decide(state, closed, NOW)) == ["EscrowChargebackClosed"]
+        assert event_types(decide(state, reversed_, NOW)) == ["EscrowTransferReversed"]

@@ -5,12 +5,15 @@ import json
 import pytest
 
 from kernel.messages import (
+    ChargebackClosed,
+    ChargebackOpened,
     PaymentFailed,
     PaymentReturned,
     PaymentSucceeded,
     RefundFailed,
     RefundSucceeded,
     TransferFailed,
+    TransferReversed,
     TransferSucceeded,
 )
 from kernel.model import Money
@@ -18,6 +21,7 @@ from tests.builders import NOW, payment_meta
 from tests.provider_fakes.provider_webhooks import (
     custodian_payout_event,
     deposit_confirmed,
+    stripe_dispute_event,
     stripe_event,
     stripe_refund_event,
 )
@@ -190,3 +194,47 @@ def test_a_stripe_refund_that_returns_stranded_money_is_payment_returned() -> No
 
     assert isinstance(event, PaymentReturned)
     assert (event.provider_payment_id, event.return_id) == ("pi_9", "re_2")
+
+
+def dispute_event(kind: str, status: str = "needs_response") -> bytes:
+    return stripe_dispute_event(kind, "pi_1", 500_000, status)
+
+
+def test_a_chargeback_goes_to_the_escrow_its_payment_funded() -> None:
+    webhook = received(Provider.STRIPE, dispute_event("charge.dispute.created"))
+
+    event = translate(webhook, known_escrow_id="esc-5")
+
+    assert isinstance(event, ChargebackOpened)
+    assert (event.meta.escrow_id, event.reason) == ("esc-5", "fraudulent")
+    assert event.dispute_id.startswith("dp_")
+
+
+def test_a_closed_chargeback_carries_its_outcome() -> None:
+    webhook = received(Provider.STRIPE, dispute_event("charge.dispute.closed", "lost"))
+
+    event = translate(webhook, known_escrow_id="esc-5")
+
+    assert isinstance(event, ChargebackClosed) and event.status == "lost"
+
+
+def test_a_chargeback_for_a_payment_no_webhook_named_is_malformed() -> None:
+    with pytest.raises(MalformedWebhook):
+        translate(received(Provider.STRIPE, dispute_event("charge.dispute.created")))
+
+
+def test_a_reversed_transfer_names_its_escrow_from_the_metadata() -> None:
+    transfer = {
+        "id": "tr_1",
+        "object": "transfer",
+        "amount_reversed": 500_000,
+        "currency": "usd",
+        "metadata": {"escrow_id": "esc-6"},
+        "transfer_group": "esc-6",
+    }
+    body = json.dumps({"id": "evt_r", "type": "transfer.reversed", "data": {"object": transfer}})
+
+    event = translate(received(Provider.STRIPE, body.encode(), "tr_1"))
+
+    assert isinstance(event, TransferReversed)
+    assert (event.meta.escrow_id, event.transfer_id) == ("esc-6", "tr_1")
