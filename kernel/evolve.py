@@ -158,12 +158,17 @@ def _(event: EscrowDelivered, state: Escrow) -> Escrow:
 
 @_apply.register
 def _(event: EscrowTransferRequested, state: Escrow) -> Escrow:
-    return replace(state, pending_transfer_command_id=event.payment_command_id)
+    return replace(state, pending_transfer_command_id=event.payment_command_id, payout_to_retry="")
 
 
 @_apply.register
 def _(event: EscrowTransferFailed, state: Escrow) -> Escrow:
-    return replace(state, pending_transfer_command_id="", transfer_failures=event.attempts)
+    return replace(
+        state,
+        pending_transfer_command_id="",
+        transfer_failures=event.attempts,
+        payout_to_retry="transfer",
+    )
 
 
 @_apply.register
@@ -173,12 +178,17 @@ def _(event: EscrowReleased, state: Escrow) -> Escrow:
 
 @_apply.register
 def _(event: EscrowRefundRequested, state: Escrow) -> Escrow:
-    return replace(state, pending_refund_command_id=event.payment_command_id)
+    return replace(state, pending_refund_command_id=event.payment_command_id, payout_to_retry="")
 
 
 @_apply.register
 def _(event: EscrowRefundFailed, state: Escrow) -> Escrow:
-    return replace(state, pending_refund_command_id="", refund_failures=event.attempts)
+    return replace(
+        state,
+        pending_refund_command_id="",
+        refund_failures=event.attempts,
+        payout_to_retry="refund",
+    )
 
 
 @_apply.register

@@ -94,6 +94,13 @@ class RejectReview:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class RetryPayout:
+    """An admin asks again for the payout that failed last (a new attempt, a new id)."""
+
+    meta: CommandMeta
+
+
 EscrowCommand = (
     CreateEscrow
     | MarkDelivered
@@ -103,6 +110,7 @@ EscrowCommand = (
     | ResolveDispute
     | ApproveReview
     | RejectReview
+    | RetryPayout
 )
 
 # --- payments.commands.v1 (emitted by the escrow topology) ----------------------------------

@@ -67,6 +67,7 @@ class Reason(StrEnum):
     PAYMENT_MISMATCH = "PAYMENT_MISMATCH"
     PAYOUT_MISMATCH = "PAYOUT_MISMATCH"
     NO_REVIEW_PENDING = "NO_REVIEW_PENDING"
+    NO_FAILED_PAYOUT = "NO_FAILED_PAYOUT"
 
 
 class DisputeResolution(IntEnum):
@@ -140,6 +141,8 @@ class Escrow:
     processed_ids: tuple[str, ...] = ()
     # A deposit (provider_payment_id) waits for an admin's review.
     payment_under_review: bool = False
+    # The payout that failed last and was not asked for again: "transfer", "refund" or "".
+    payout_to_retry: str = ""
 
     @property
     def payout_pending(self) -> bool:

@@ -16,6 +16,7 @@ from kernel.messages import (
     RejectReview,
     ReleaseFunds,
     ResolveDispute,
+    RetryPayout,
 )
 from kernel.model import Actor, EscrowStatus, Reason, Role
 
@@ -98,4 +99,8 @@ PERMISSIONS: dict[type, Permission] = {
     # Manual review of a deposit (risk 50-80) while the escrow awaits its funds.
     ApproveReview: Permission({Party.ADMIN: frozenset({S.AWAIT_FUNDS})}, Reason.NOT_ADMIN),
     RejectReview: Permission({Party.ADMIN: frozenset({S.AWAIT_FUNDS})}, Reason.NOT_ADMIN),
+    # A payout that failed (as often as allowed) waits for an admin.
+    RetryPayout: Permission(
+        {Party.ADMIN: frozenset({S.FUNDS_HELD, S.DELIVERED, S.DISPUTED})}, Reason.NOT_ADMIN
+    ),
 }

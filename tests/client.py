@@ -35,11 +35,13 @@ class GatewayClient:
         self, escrow_id: str, action: str, body: dict[str, Any] | None = None, **headers: str
     ) -> httpx.Response:
         """POST /api/escrow/{id}/{action} (``resolve`` goes to /api/disputes/{id}/resolve,
-        ``approve`` / ``reject`` to /api/admin/reviews/{id}/...)."""
+        ``approve`` / ``reject`` to /api/admin/reviews/{id}/..., ``retry-payout`` to
+        /api/admin/escrow/{id}/retry-payout)."""
         path = {
             "resolve": f"/api/disputes/{escrow_id}/resolve",
             "approve": f"/api/admin/reviews/{escrow_id}/approve",
             "reject": f"/api/admin/reviews/{escrow_id}/reject",
+            "retry-payout": f"/api/admin/escrow/{escrow_id}/retry-payout",
         }.get(action, f"/api/escrow/{escrow_id}/{action}")
         return self.http.post(path, json=body or {}, headers=headers)
 

@@ -1,6 +1,6 @@
 """Admin endpoints (DESIGN.md §7): the manual-review queue of USDC deposits whose wallet scored
-50-80 (seeds: "Risk Thresholds"), and the decisions on them. Admin only; the decisions are
-commands the escrow topology checks again (kernel.permissions)."""
+50-80 (seeds: "Risk Thresholds") and the decisions on them, and retrying a failed payout. Admin
+only; the decisions are commands the escrow topology checks again (kernel.permissions)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from starlette.routing import Route
 from gateway.ports import authenticator, views
 from gateway.problems import Problem
 from gateway.routes.escrow import command_endpoint
-from kernel.messages import ApproveReview, RejectReview
+from kernel.messages import ApproveReview, RejectReview, RetryPayout
 from schemas.common.v1.types_pb2 import Rail
 from schemas.escrow.v1.views_pb2 import EscrowView
 
@@ -66,8 +66,15 @@ summary: An admin rejects a deposit held for review; it goes back to its sender
 responses: {202: {description: queued; Location names the command}}
 """
 
+retry_payout = command_endpoint(RetryPayout, lambda meta, b: RetryPayout(meta))
+retry_payout.__doc__ = """
+summary: An admin asks again for the payout (transfer or refund) that failed last
+responses: {202: {description: queued; Location names the command}}
+"""
+
 routes = [
     Route("/api/admin/reviews", list_reviews, methods=["GET"]),
     Route("/api/admin/reviews/{escrow_id}/approve", approve, methods=["POST"]),
     Route("/api/admin/reviews/{escrow_id}/reject", reject, methods=["POST"]),
+    Route("/api/admin/escrow/{escrow_id}/retry-payout", retry_payout, methods=["POST"]),
 ]

@@ -74,7 +74,7 @@ def test_prefer_wait_returns_the_outcome_once_it_exists(funded: Story) -> None:
     assert answer.headers["Preference-Applied"] == "wait=5"
 
 
-def test_a_failed_on_chain_transfer_returns_to_delivered_and_a_new_release_pays_once(
+def test_a_failed_on_chain_transfer_returns_to_delivered_and_an_admin_retry_pays_once(
     platform: Platform,
 ) -> None:
     story = Story(platform, "a USDC transfer that fails on chain, then succeeds")
@@ -94,7 +94,7 @@ def test_a_failed_on_chain_transfer_returns_to_delivered_and_a_new_release_pays_
     finally:
         httpx.post(settlement, json={"outcome": "completed"}).raise_for_status()
 
-    story.command(story.buyer, "release", "RELEASED")
+    story.command(story.admin, "retry-payout", "RELEASED")
 
     objects = httpx.get(f"{platform.custodian_url}/_fake/objects").json()
     transfers = [

@@ -70,6 +70,7 @@ from kernel.messages import (
     RejectReview,
     ReleaseFunds,
     ResolveDispute,
+    RetryPayout,
     ReturnPayment,
     TransferFailed,
     TransferReversed,
@@ -369,6 +370,18 @@ def _resolve_dispute(state: Escrow, cmd: ResolveDispute, now: datetime) -> Decis
         reason = cmd.note or "dispute resolved for the buyer"
         return _refund(state, cmd.meta, now, reason, cmd.resolution)
     refusal = Rejection(Reason.INVALID_RESOLUTION, "resolution must favour the seller or the buyer")
+    return _rejected(state, cmd, now, refusal)
+
+
+def _retry_payout(state: Escrow, cmd: RetryPayout, now: datetime) -> Decision:
+    """The failed payout again, as a new attempt: a new payment command id, so a new
+    idempotency key at the provider (the failed attempt's key would replay its failure)."""
+    if state.payout_to_retry == "transfer":
+        return _transfer(state, cmd.meta, now, DisputeResolution.UNSPECIFIED)
+    if state.payout_to_retry == "refund":
+        reason = "retry of a failed refund"
+        return _refund(state, cmd.meta, now, reason, DisputeResolution.UNSPECIFIED)
+    refusal = Rejection(Reason.NO_FAILED_PAYOUT, "no failed payout waits for a retry")
     return _rejected(state, cmd, now, refusal)
 
 
@@ -697,6 +710,7 @@ _HANDLERS: dict[type, Callable[[Escrow, Any, datetime], Decision]] = {
     RefundFailed: _refund_failed,
     ApproveReview: _approve_review,
     RejectReview: _reject_review,
+    RetryPayout: _retry_payout,
     TransferSubmitted: _transfer_submitted,
     RefundSubmitted: _refund_submitted,
     PaymentReturned: _compensated,

@@ -33,6 +33,7 @@ class EscrowCommand(_message.Message):
     RESOLVE_DISPUTE_FIELD_NUMBER: _builtins.int
     APPROVE_REVIEW_FIELD_NUMBER: _builtins.int
     REJECT_REVIEW_FIELD_NUMBER: _builtins.int
+    RETRY_PAYOUT_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def meta(self) -> _types_pb2.CommandMeta: ...
     @_builtins.property
@@ -51,6 +52,8 @@ class EscrowCommand(_message.Message):
     def approve_review(self) -> Global___ApproveReview: ...
     @_builtins.property
     def reject_review(self) -> Global___RejectReview: ...
+    @_builtins.property
+    def retry_payout(self) -> Global___RetryPayout: ...
     def __init__(
         self,
         *,
@@ -63,12 +66,13 @@ class EscrowCommand(_message.Message):
         resolve_dispute: Global___ResolveDispute | None = ...,
         approve_review: Global___ApproveReview | None = ...,
         reject_review: Global___RejectReview | None = ...,
+        retry_payout: Global___RetryPayout | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["approve_review", b"approve_review", "cancel_escrow", b"cancel_escrow", "command", b"command", "create_escrow", b"create_escrow", "mark_delivered", b"mark_delivered", "meta", b"meta", "raise_dispute", b"raise_dispute", "reject_review", b"reject_review", "release_funds", b"release_funds", "resolve_dispute", b"resolve_dispute"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["approve_review", b"approve_review", "cancel_escrow", b"cancel_escrow", "command", b"command", "create_escrow", b"create_escrow", "mark_delivered", b"mark_delivered", "meta", b"meta", "raise_dispute", b"raise_dispute", "reject_review", b"reject_review", "release_funds", b"release_funds", "resolve_dispute", b"resolve_dispute", "retry_payout", b"retry_payout"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["approve_review", b"approve_review", "cancel_escrow", b"cancel_escrow", "command", b"command", "create_escrow", b"create_escrow", "mark_delivered", b"mark_delivered", "meta", b"meta", "raise_dispute", b"raise_dispute", "reject_review", b"reject_review", "release_funds", b"release_funds", "resolve_dispute", b"resolve_dispute"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approve_review", b"approve_review", "cancel_escrow", b"cancel_escrow", "command", b"command", "create_escrow", b"create_escrow", "mark_delivered", b"mark_delivered", "meta", b"meta", "raise_dispute", b"raise_dispute", "reject_review", b"reject_review", "release_funds", b"release_funds", "resolve_dispute", b"resolve_dispute", "retry_payout", b"retry_payout"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_command: _TypeAlias = _typing.Literal["create_escrow", "mark_delivered", "release_funds", "cancel_escrow", "raise_dispute", "resolve_dispute", "approve_review", "reject_review"]  # noqa: Y015
+    _WhichOneofReturnType_command: _TypeAlias = _typing.Literal["create_escrow", "mark_delivered", "release_funds", "cancel_escrow", "raise_dispute", "resolve_dispute", "approve_review", "reject_review", "retry_payout"]  # noqa: Y015
     _WhichOneofArgType_command: _TypeAlias = _typing.Literal["command", b"command"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_command) -> _WhichOneofReturnType_command | None: ...
 
@@ -253,3 +257,20 @@ class RejectReview(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RejectReview: _TypeAlias = RejectReview  # noqa: Y015
+
+@_typing.final
+class RetryPayout(_message.Message):
+    """An admin asks again for the payout (transfer or refund) that failed last, as a new attempt."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RetryPayout: _TypeAlias = RetryPayout  # noqa: Y015

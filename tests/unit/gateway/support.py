@@ -18,6 +18,7 @@ from kernel.messages import (
     RejectReview,
     ReleaseFunds,
     ResolveDispute,
+    RetryPayout,
 )
 from kernel.permissions import Party
 from schemas.common.v1.types_pb2 import Rail
@@ -57,6 +58,7 @@ MUTATIONS: dict[type[EscrowCommand], tuple[str, dict[str, Any]]] = {
     ResolveDispute: ("/api/disputes/{}/resolve", {"resolution": "FAVOR_BUYER", "note": "ok"}),
     ApproveReview: ("/api/admin/reviews/{}/approve", {"note": "wallet history checked"}),
     RejectReview: ("/api/admin/reviews/{}/reject", {"note": "mixer exposure"}),
+    RetryPayout: ("/api/admin/escrow/{}/retry-payout", {}),
 }
 
 

@@ -44,6 +44,7 @@ from kernel.messages import (
     RejectReview,
     ReleaseFunds,
     ResolveDispute,
+    RetryPayout,
     ReturnPayment,
     TransferFailed,
     TransferReversed,
@@ -761,3 +762,51 @@ class TestAfterTheFact:
 
         assert event_types(decide(state, closed, NOW)) == ["EscrowChargebackClosed"]
         assert event_types(decide(state, reversed_, NOW)) == ["EscrowTransferReversed"]
+
+
+class TestRetryPayout:
+    def failed_transfer(self) -> Escrow:
+        pending = decide(escrow_in(S.DELIVERED), ReleaseFunds(command_meta(actor=BUYER)), NOW)
+        command_id = pending.payment_commands[0].meta.command_id
+        failure = TransferFailed(payment_meta(causation_id=command_id), "account_closed")
+        failed = decide(pending.state, failure, NOW).state
+        assert failed is not None
+        return failed
+
+    def test_an_admin_retries_a_failed_transfer_as_a_new_attempt(self) -> None:
+        state = self.failed_transfer()
+        first_attempt = state.processed_ids
+
+        decision = decide(state, RetryPayout(command_meta(actor=ADMIN)), NOW)
+
+        [transfer] = decision.payment_commands
+        assert isinstance(transfer, TransferToSeller)
+        assert transfer.meta.command_id not in first_attempt
+        assert decision.state is not None and decision.state.payout_pending
+        assert decision.state.payout_to_retry == ""
+
+    def test_a_failed_refund_is_retried_as_a_refund(self) -> None:
+        pending = decide(
+            escrow_in(S.FUNDS_HELD), CancelEscrow(command_meta(actor=SELLER), "sold out"), NOW
+        )
+        command_id = pending.payment_commands[0].meta.command_id
+        failure = RefundFailed(payment_meta(causation_id=command_id), "expired_card")
+        failed = decide(pending.state, failure, NOW).state
+
+        decision = decide(failed, RetryPayout(command_meta(actor=ADMIN)), NOW)
+
+        assert [type(c) for c in decision.payment_commands] == [InitiateRefund]
+
+    def test_nothing_to_retry_is_refused(self) -> None:
+        state = escrow_in(S.DELIVERED)
+
+        decision = decide(state, RetryPayout(command_meta(actor=ADMIN)), NOW)
+
+        assert_rejected(decision, state, Reason.NO_FAILED_PAYOUT)
+
+    def test_only_an_admin_retries(self) -> None:
+        state = self.failed_transfer()
+
+        decision = decide(state, RetryPayout(command_meta(actor=BUYER)), NOW)
+
+        assert_rejected(decision, state, Reason.NOT_ADMIN)
