@@ -4,7 +4,8 @@ Pure: no clock (``now`` is an argument), no randomness (ids derive from their ca
 Every message first passes the guards every message of its family passes, in the seeds' order
 ("State Machine Guards"): the escrow exists, the party may send it (``kernel.permissions``), it
 was not processed already (idempotency), the expected version matches, the state allows it, no
-payout is under way. Then one handler per message type applies its own rules and builds its
+payout is under way (commands) or it answers the payout under way (payout outcomes). Then one
+handler per message type applies its own rules and builds its
 events. A refusal is a value: an ``EscrowCommandRejected`` event and nothing else. The new state
 is the old one with the emitted events folded in through ``evolve``.
 """
@@ -246,19 +247,24 @@ def _admit_event(state: Escrow, event: Any) -> Rejection | Duplicate | None:
         # A provider reporting a payout of a finished escrow again (a webhook after the
         # synchronous answer, or two webhook types for one refund): already settled.
         return Duplicate()
-    return require_new(state, event.meta.event_id) or require_state(
-        state, _EXPECTED[type(event)], "expected"
+    return (
+        require_new(state, event.meta.event_id)
+        or require_state(state, _EXPECTED[type(event)], "expected")
+        or _require_its_payout(state, event)
     )
 
 
-_PAYOUT_OUTCOMES = (
-    TransferSubmitted,
-    TransferSucceeded,
-    TransferFailed,
-    RefundSubmitted,
-    RefundSucceeded,
-    RefundFailed,
-)
+def _require_its_payout(state: Escrow, event: Any) -> Rejection | None:
+    if isinstance(event, _TRANSFER_OUTCOMES):
+        return require_pending(state.pending_transfer_command_id, event)
+    if isinstance(event, _REFUND_OUTCOMES):
+        return require_pending(state.pending_refund_command_id, event)
+    return None
+
+
+_TRANSFER_OUTCOMES = (TransferSubmitted, TransferSucceeded, TransferFailed)
+_REFUND_OUTCOMES = (RefundSubmitted, RefundSucceeded, RefundFailed)
+_PAYOUT_OUTCOMES = _TRANSFER_OUTCOMES + _REFUND_OUTCOMES
 
 
 # --- commands -------------------------------------------------------------------------------
@@ -588,9 +594,6 @@ def _reject_review(state: Escrow, cmd: RejectReview, now: datetime) -> Decision:
 
 
 def _transfer_succeeded(state: Escrow, event: TransferSucceeded, now: datetime) -> Decision:
-    refusal = require_pending(state.pending_transfer_command_id, event)
-    if refusal is not None:
-        return _rejected(state, event, now, refusal)
     new = _Events(state, event, now)
     return _accepted(
         state, [EscrowReleased(new.meta(EscrowReleased), event.transfer_id, event.amount)]
@@ -598,9 +601,6 @@ def _transfer_succeeded(state: Escrow, event: TransferSucceeded, now: datetime) 
 
 
 def _transfer_failed(state: Escrow, event: TransferFailed, now: datetime) -> Decision:
-    refusal = require_pending(state.pending_transfer_command_id, event)
-    if refusal is not None:
-        return _rejected(state, event, now, refusal)
     new = _Events(state, event, now)
     failed = EscrowTransferFailed(
         new.meta(EscrowTransferFailed),
@@ -612,9 +612,6 @@ def _transfer_failed(state: Escrow, event: TransferFailed, now: datetime) -> Dec
 
 
 def _refund_succeeded(state: Escrow, event: RefundSucceeded, now: datetime) -> Decision:
-    refusal = require_pending(state.pending_refund_command_id, event)
-    if refusal is not None:
-        return _rejected(state, event, now, refusal)
     new = _Events(state, event, now)
     return _accepted(
         state, [EscrowRefunded(new.meta(EscrowRefunded), event.refund_id, event.amount)]
@@ -622,9 +619,6 @@ def _refund_succeeded(state: Escrow, event: RefundSucceeded, now: datetime) -> D
 
 
 def _refund_failed(state: Escrow, event: RefundFailed, now: datetime) -> Decision:
-    refusal = require_pending(state.pending_refund_command_id, event)
-    if refusal is not None:
-        return _rejected(state, event, now, refusal)
     new = _Events(state, event, now)
     failed = EscrowRefundFailed(
         new.meta(EscrowRefundFailed),
@@ -636,9 +630,6 @@ def _refund_failed(state: Escrow, event: RefundFailed, now: datetime) -> Decisio
 
 
 def _transfer_submitted(state: Escrow, event: TransferSubmitted, now: datetime) -> Decision:
-    refusal = require_pending(state.pending_transfer_command_id, event)
-    if refusal is not None:
-        return _rejected(state, event, now, refusal)
     new = _Events(state, event, now)
     submitted = EscrowTransferSubmitted(
         new.meta(EscrowTransferSubmitted), event.payment_command_id, event.transfer_id
@@ -647,9 +638,6 @@ def _transfer_submitted(state: Escrow, event: TransferSubmitted, now: datetime) 
 
 
 def _refund_submitted(state: Escrow, event: RefundSubmitted, now: datetime) -> Decision:
-    refusal = require_pending(state.pending_refund_command_id, event)
-    if refusal is not None:
-        return _rejected(state, event, now, refusal)
     new = _Events(state, event, now)
     submitted = EscrowRefundSubmitted(
         new.meta(EscrowRefundSubmitted), event.payment_command_id, event.refund_id
