@@ -5,9 +5,9 @@ Every message first passes the guards every message of its family passes, in the
 ("State Machine Guards"): the escrow exists, the party may send it (``kernel.permissions``), it
 was not processed already (idempotency), the expected version matches, the state allows it, no
 payout is under way (commands) or it answers the payout under way (payout outcomes). Then one
-handler per message type applies its own rules and builds its
-events. A refusal is a value: an ``EscrowCommandRejected`` event and nothing else. The new state
-is the old one with the emitted events folded in through ``evolve``.
+handler per message type applies its own rules and builds its events. A refusal is a value: an
+``EscrowCommandRejected`` event and nothing else. The new state is the old one with the emitted
+events folded in through ``evolve``.
 """
 
 from __future__ import annotations
