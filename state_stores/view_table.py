@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 from rocksdict import Rdict
@@ -29,9 +31,16 @@ class ViewTable:
     """:param bootstrap_servers: the cluster.
     :param path: the RocksDB directory (one per gateway instance).
     :param topic: the view topic. Default - ``escrow.views.v1``.
+    :param consumer_config: librdkafka settings added to (or overriding) the table's own.
     """
 
-    def __init__(self, bootstrap_servers: str, path: Path, topic: str = ESCROW_VIEWS) -> None:
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        path: Path,
+        topic: str = ESCROW_VIEWS,
+        consumer_config: Mapping[str, Any] | None = None,
+    ) -> None:
         self._topic = topic
         path.mkdir(parents=True, exist_ok=True)
         self._db = Rdict(str(path))
@@ -46,6 +55,7 @@ class ViewTable:
                 "fetch.wait.max.ms": 20,
                 # Reaching the end of a partition is reported: that is what "caught up" means.
                 "enable.partition.eof": True,
+                **(consumer_config or {}),
             }
         )
         self._positions: dict[int, int] = {}
