@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -17,6 +17,8 @@ from kernel.messages import (
     PaymentCommand,
     PaymentEvent,
     PaymentIntentCreated,
+    PaymentReturned,
+    ReturnPayment,
     TransferFailed,
     TransferSubmitted,
     TransferToSeller,
@@ -152,34 +154,49 @@ def test_a_custodian_that_never_recovers_yields_failed_and_a_dead_letter(
     assert b"HTTP 503" in dict(letter.headers() or [])[DLQ_ERROR]
 
 
+def usdc_return(escrow_id: str) -> ReturnPayment:
+    """Money a (cancelled) escrow cannot take goes back to its sender."""
+    return ReturnPayment(meta(escrow_id), USDC_AMOUNT, Rail.USDC_BASE, "dep_1", "cancelled")
+
+
+@pytest.mark.parametrize(
+    ("command_for", "answer", "prefix"),
+    [(usdc_transfer, TransferSubmitted, "trf_"), (usdc_return, PaymentReturned, "ret_")],
+    ids=["transfer", "return"],
+)
 def test_a_crash_between_the_provider_call_and_the_commit_moves_money_once(
-    start_topology: ProcessFactory, custodian: BackgroundServer, harness: PaymentsHarness
+    start_topology: ProcessFactory,
+    custodian: BackgroundServer,
+    harness: PaymentsHarness,
+    command_for: Callable[[str], PaymentCommand],
+    answer: type,
+    prefix: str,
 ) -> None:
     first = start_payments(start_topology, custodian, "first")
     httpx.post(f"{custodian.url}/_fake/delay", json={"seconds": 1.0})
     escrow_id = random_escrow_id()
-    transfer = usdc_transfer(escrow_id)
+    command = command_for(escrow_id)
 
-    harness.send(transfer)
+    harness.send(command)
     eventually(  # the call is under way
         lambda: httpx.get(f"{custodian.url}/_fake/calls").json(),
         60,
         interval_s=0.05,
         what="the payments topology calling the custodian",
     )
-    first.kill()
+    first.kill()  # SIGKILL: no commit, no clean shutdown
     start_payments(start_topology, custodian, "second")
-    harness.wait_event(escrow_id, TransferSubmitted)  # on chain: a webhook confirms it later
+    harness.wait_event(escrow_id, answer)
     harness.send(create_intent(escrow_id, Rail.USDC_BASE))  # a later record on the partition
     harness.wait_event(escrow_id, PaymentIntentCreated)
 
-    key = transfer.meta.command_id
+    key = command.meta.command_id
     calls = [
         c for c in httpx.get(f"{custodian.url}/_fake/calls").json() if c["idempotency_key"] == key
     ]
-    transfers = [
-        o for o in httpx.get(f"{custodian.url}/_fake/objects").json() if o["id"].startswith("trf_")
+    made = [
+        o for o in httpx.get(f"{custodian.url}/_fake/objects").json() if o["id"].startswith(prefix)
     ]
     assert len(calls) == 2  # the call was repeated after the crash ...
-    assert len(transfers) == 1  # ... but made one transfer
-    assert sum(isinstance(e, TransferSubmitted) for e in harness.events_of(escrow_id)) == 1
+    assert len(made) == 1  # ... but moved the money once
+    assert sum(isinstance(e, answer) for e in harness.events_of(escrow_id)) == 1
