@@ -24,6 +24,8 @@ from schemas.contracts.v1.events_pb2 import ContractEvent
 from schemas.escrow.v1.commands_pb2 import EscrowCommand
 from schemas.escrow.v1.events_pb2 import EscrowEvent
 from schemas.escrow.v1.views_pb2 import EscrowView
+from schemas.ledger.v1.postings_pb2 import LedgerPosting
+from schemas.ledger.v1.violations_pb2 import LedgerViolation
 from schemas.payments.v1.commands_pb2 import PaymentCommand
 from schemas.payments.v1.events_pb2 import PaymentEvent
 from schemas.webhooks.v1.events_pb2 import WebhookEvent
@@ -36,6 +38,8 @@ ENVELOPES: dict[str, type[Message]] = {
     topics.WEBHOOK_EVENTS: WebhookEvent,
     topics.CONTRACTS_EVENTS: ContractEvent,
     topics.ESCROW_VIEWS: EscrowView,
+    topics.LEDGER_POSTINGS: LedgerPosting,
+    topics.LEDGER_VIOLATIONS: LedgerViolation,
 }
 
 MOCK_REGISTRY_URL = "mock://escrow-streams"

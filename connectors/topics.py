@@ -33,6 +33,8 @@ PAYMENTS_EVENTS = "payments.events.v1"
 WEBHOOK_EVENTS = "webhook.events.v1"
 CONTRACTS_EVENTS = "contracts.events.v1"
 ESCROW_VIEWS = "escrow.views.v1"
+LEDGER_POSTINGS = "ledger.postings.v1"
+LEDGER_VIOLATIONS = "ledger.violations.v1"
 
 DEFAULT_CATALOG = Path(__file__).resolve().parents[1] / "infra" / "kafka" / "topics.yaml"
 ADMIN_TIMEOUT_S = 30.0

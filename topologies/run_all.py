@@ -24,6 +24,7 @@ PROCESSES = {
     "webhooks": "topologies.webhooks.app",
     "projections": "topologies.projections.app",
     "gateway": "gateway.app",
+    "ledger": "topologies.ledger.app",
 }
 
 
