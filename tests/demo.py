@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -23,16 +24,23 @@ from confluent_kafka import Producer
 from connectors.custodian import SIGNATURE_HEADER, sign
 from connectors.kafka_config import producer_config
 from connectors.kafka_serdes import EnvelopeSerializer, schema_registry, value_context
-from connectors.topics import CONTRACTS_EVENTS
+from connectors.topics import CONTRACTS_EVENTS, LEDGER_POSTINGS
 from gateway.settings import GatewaySettings
 from schemas.common.v1.types_pb2 import KycTier
 from schemas.contracts.v1.events_pb2 import ContractEvent
+from schemas.ledger.v1.types_pb2 import Account
 from tests.client import GatewayClient
+from tests.eventually import eventually
+from tests.kafka import Tail
 from tests.platform import Platform, running_platform
 from tests.provider_fakes.provider_webhooks import deposit_confirmed, stripe_event, stripe_signature
 
 STRIPE_AMOUNT = 500_000  # $5,000.00: the Stripe rail
 USDC_AMOUNT = 2_500_000  # $25,000.00: the USDC rail
+
+
+# The escrows the stories made, for the ledger's summary.
+TOLD: list[str] = []
 
 
 class Story:
@@ -74,11 +82,13 @@ class Story:
         return self.view
 
     def contract_executed(self, amount_cents: int) -> dict[str, Any]:
-        return self.step(
+        view = self.step(
             f"contract executed (${amount_cents / 100:,.2f})",
             lambda: publish_contract(self, amount_cents),
             lambda v: bool(v.get("payment", {}).get("provider_payment_id")),
         )
+        TOLD.append(self.escrow_id)
+        return view
 
     def command(
         self, who: GatewayClient, action: str, status: str, body: dict[str, Any] | None = None
@@ -261,13 +271,38 @@ def run_stories(platform: Platform) -> int:
     return failures
 
 
+def print_ledger(postings: Tail) -> None:
+    """Sums the ledger's postings of the stories' escrows by account (reads until they stop)."""
+
+    def quiet() -> bool:  # nothing new for 2 s
+        batch = postings.poll_batch(2.0)
+        postings.records.extend(batch)
+        return not batch
+
+    eventually(quiet, 60, interval_s=0, what="the ledger quiet")
+    balances: Counter[str] = Counter()
+    told = {escrow_id.encode() for escrow_id in TOLD}
+    for record in postings.records:
+        if record.key() not in told:
+            continue
+        posting = postings.decode(record)
+        balances[Account.Name(posting.account).removeprefix("ACCOUNT_")] += posting.amount_cents
+    print("\n== the ledger after the stories (cents, debit +, credit -)")
+    for account, cents in sorted(balances.items()):
+        print(f"  {account:<20} {cents:>14,}")
+    print(f"  {'(sum)':<20} {sum(balances.values()):>14,}")
+
+
 def main() -> None:
     log = tempfile.NamedTemporaryFile(prefix="escrow-demo-", suffix=".log", delete=False)
     print(f"starting every topology, the gateway and the provider fakes (log: {log.name})")
     started = time.perf_counter()
     with running_platform(log, GatewaySettings()) as platform:
         print(f"platform ready in {time.perf_counter() - started:.1f} s at {platform.gateway_url}")
+        postings = Tail(platform.bootstrap, LEDGER_POSTINGS)
         failures = run_stories(platform)
+        print_ledger(postings)
+        postings.close()
     print(f"\n{len(STORIES) - failures}/{len(STORIES)} stories ended as expected")
     sys.exit(1 if failures else 0)
 
