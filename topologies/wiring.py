@@ -12,6 +12,8 @@ from prometheus_client import start_http_server
 from quixstreams import Application
 from quixstreams.dataframe import StreamingDataFrame
 from quixstreams.models import Topic
+from quixstreams.models.topics.exceptions import TopicNotFoundError
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_fixed
 
 from connectors.kafka_serdes import EnvelopeSerializer, schema_registry
 from connectors.topics import dlq_topic
@@ -46,11 +48,25 @@ def application(settings: TopologySettings, name: str) -> Application:
 def serve(build: Callable[[TopologySettings, Any], Application]) -> None:
     """``main()`` of a topology that needs nothing but settings and the schema registry."""
     settings = TopologySettings()
-    run(build(settings, schema_registry(settings.schema_registry_url)), settings)
+    run(lambda: build(settings, schema_registry(settings.schema_registry_url)), settings)
 
 
-def run(app: Application, settings: TopologySettings) -> None:
-    """Serves ``/metrics`` (if a port is set) and processes until SIGTERM/SIGINT."""
+def run(build: Callable[[], Application], settings: TopologySettings) -> None:
+    """Builds the application, serves ``/metrics`` (if a port is set) and processes until
+    SIGTERM/SIGINT.
+
+    Quix creates a state store's changelog topic while the application is built and reads it
+    back at once; on a busy fresh broker the new topic is not always visible yet
+    (``TopicNotFoundError``), so building is retried (5 tries, 1 s apart).
+    """
+    building = Retrying(
+        retry=retry_if_exception_type(TopicNotFoundError),
+        stop=stop_after_attempt(5),
+        wait=wait_fixed(1),
+        before_sleep=lambda state: logger.warning("building again: %s", state.outcome),
+        reraise=True,
+    )
+    app = building(build)
     if settings.metrics_port:
         start_http_server(settings.metrics_port)
         logger.info("metrics on :%d/metrics", settings.metrics_port)

@@ -87,7 +87,8 @@ def build(
 
 def main() -> None:
     settings = PaymentsSettings()
-    run(build(settings, schema_registry(settings.schema_registry_url), settings.rails()), settings)
+    registry = schema_registry(settings.schema_registry_url)
+    run(lambda: build(settings, registry, settings.rails()), settings)
 
 
 if __name__ == "__main__":

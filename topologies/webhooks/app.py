@@ -125,7 +125,7 @@ def build(settings: TopologySettings, registry: Any, handler: Callable[..., Outp
 def main() -> None:
     settings = WebhooksSettings()
     handler = webhooks_handler(settings.screener(), settings.custodian())
-    run(build(settings, schema_registry(settings.schema_registry_url), handler), settings)
+    run(lambda: build(settings, schema_registry(settings.schema_registry_url), handler), settings)
 
 
 if __name__ == "__main__":
