@@ -1,8 +1,9 @@
 """The gateway's ports (what the routes need from the outside world) and typed accessors for
 them: a route calls ``publisher(request)``, never the untyped ``request.app.state``.
 
-Production wires ``KafkaPublisher`` and ``state_stores.view_table.ViewTable`` in ``app.main``;
-unit tests pass ``tests.fakes.FakePublisher`` and ``FakeViews``.
+Production wires ``KafkaPublisher``, ``state_stores.view_table.ViewTable`` and
+``state_stores.ledger_table.LedgerTable`` in ``app.main``; unit tests pass the fakes of
+``tests.fakes``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from google.protobuf.message import Message
 from starlette.requests import Request
 
 from schemas.escrow.v1.views_pb2 import EscrowView
+from schemas.ledger.v1.postings_pb2 import LedgerPosting
+from state_stores.ledger_table import Balance
 
 if TYPE_CHECKING:
     from gateway.auth import Authenticator
@@ -55,12 +58,28 @@ class Views(Protocol):
         ...
 
 
+class Ledger(Protocol):
+    """The materialized table of ``ledger.postings.v1``."""
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def balances(self) -> list[Balance]:
+        """Every account's balance by rail and currency (cents, debit positive)."""
+        ...
+
+    def postings(self, escrow_id: str) -> list[LedgerPosting]: ...
+
+
 def publisher(request: Request) -> Publisher:
     return cast(Publisher, request.app.state.publisher)
 
 
 def views(request: Request) -> Views:
     return cast(Views, request.app.state.views)
+
+
+def ledger(request: Request) -> Ledger:
+    return cast(Ledger, request.app.state.ledger)
 
 
 def authenticator(request: Request) -> Authenticator:

@@ -11,7 +11,8 @@ class GatewaySettings(KafkaSettings):
     """Environment: ``GATEWAY_HOST`` (127.0.0.1), ``GATEWAY_PORT`` (8080),
     ``STRIPE_WEBHOOK_SECRET``, ``CUSTODIAN_WEBHOOK_SECRET``, ``PUBLISH_TIMEOUT_S`` (10: how long
     a webhook waits for Kafka's acknowledgement before answering 503, so the provider retries),
-    ``VIEW_TABLE_DIR``, ``JWT_HS256_KEY``, ``JWT_JWKS_URL``, ``JWT_AUDIENCE``."""
+    ``VIEW_TABLE_DIR``, ``LEDGER_TABLE_DIR``, ``JWT_HS256_KEY``, ``JWT_JWKS_URL``,
+    ``JWT_AUDIENCE``."""
 
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8080
@@ -20,6 +21,8 @@ class GatewaySettings(KafkaSettings):
     publish_timeout_s: float = 10.0
     # The materialized view table (RocksDB), one directory per gateway instance.
     view_table_dir: str = ".run/state/gateway-views"
+    # The ledger's postings and balances (RocksDB), one directory per gateway instance.
+    ledger_table_dir: str = ".run/state/gateway-ledger"
     # Development tokens are HS256 with this key; set JWT_JWKS_URL for RS256 in production.
     jwt_hs256_key: SecretStr = SecretStr("escrow-streams-dev-jwt-key-change-me-0123456789")
     jwt_jwks_url: str | None = None

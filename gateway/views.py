@@ -35,7 +35,7 @@ def require_party(view: EscrowView, principal: Principal, allowed: Collection[Pa
 def render(view: EscrowView, party: Party) -> dict[str, Any]:
     """The view as JSON; how to pay (client secret, deposit address) is the buyer's alone, the
     screening risk score an admin's."""
-    body: dict[str, Any] = _plain(MessageToDict(view, preserving_proto_field_name=True))
+    body: dict[str, Any] = plain(MessageToDict(view, preserving_proto_field_name=True))
     body["version"] = view.version
     if party is not Party.BUYER:
         for secret in ("client_secret", "deposit_address"):
@@ -50,17 +50,19 @@ def render(view: EscrowView, party: Party) -> dict[str, Any]:
 _ENUM_PREFIXES = {
     "status": ("ESCROW_STATUS_", "RETURN_STATUS_", "REVIEW_STATUS_"),
     "rail": ("RAIL_",),
+    "account": ("ACCOUNT_",),
+    "kind": ("TRANSACTION_KIND_",),
 }
 # 64-bit integers, which protobuf's JSON mapping renders as strings.
 _INT64 = {"amount_cents", "version"}
 
 
-def _plain(value: Any, name: str = "") -> Any:
+def plain(value: Any, name: str = "") -> Any:
     """``MessageToDict`` output as clients read it: int64 fields as numbers, enums unprefixed."""
     if isinstance(value, dict):
-        return {key: _plain(item, key) for key, item in value.items()}
+        return {key: plain(item, key) for key, item in value.items()}
     if isinstance(value, list):
-        return [_plain(item, name) for item in value]
+        return [plain(item, name) for item in value]
     if name in _INT64 and isinstance(value, str):
         return int(value)
     if name in _ENUM_PREFIXES and isinstance(value, str):

@@ -1,33 +1,27 @@
-"""The gateway's materialized table of ``escrow.views.v1`` (DESIGN.md §1, like a Kafka Streams
-GlobalKTable): every partition, no consumer group, into a local RocksDB (rocksdict), with an index
-by contract id (a command's outcome is found through its escrow: command ids start with it) and
-one of the deposits waiting for review, oldest first. The consumed offsets are stored with the
-data, so a restart resumes where it stopped.
+"""The gateway's materialized table of ``escrow.views.v1`` (DESIGN.md §1; a ``KafkaTable``), with
+an index by contract id (a command's outcome is found through its escrow: command ids start with
+it) and one of the deposits waiting for review, oldest first.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
-from rocksdict import Rdict
 
 from connectors.exceptions import DeserializationError
 from connectors.kafka_serdes import EnvelopeDeserializer, value_context
 from connectors.topics import ESCROW_VIEWS
 from schemas.escrow.v1.views_pb2 import EscrowView, ReviewStatus
+from state_stores.kafka_table import KafkaTable
 
 logger = logging.getLogger(__name__)
 
 REVIEW_PREFIX = "review/"
 
 
-class ViewTable:
+class ViewTable(KafkaTable):
     """:param bootstrap_servers: the cluster.
     :param path: the RocksDB directory (one per gateway instance).
     :param topic: the view topic. Default - ``escrow.views.v1``.
@@ -41,64 +35,8 @@ class ViewTable:
         topic: str = ESCROW_VIEWS,
         consumer_config: Mapping[str, Any] | None = None,
     ) -> None:
-        self._topic = topic
-        path.mkdir(parents=True, exist_ok=True)
-        self._db = Rdict(str(path))
+        super().__init__(bootstrap_servers, path, topic, consumer_config)
         self._decode = EnvelopeDeserializer(EscrowView)
-        self._consumer = Consumer(
-            {
-                "bootstrap.servers": bootstrap_servers,
-                # librdkafka wants a group id; assign() never joins it.
-                "group.id": f"view-table-{uuid.uuid4().hex}",
-                "enable.auto.commit": False,
-                "isolation.level": "read_committed",
-                "fetch.wait.max.ms": 20,
-                # Reaching the end of a partition is reported: that is what "caught up" means.
-                "enable.partition.eof": True,
-                **(consumer_config or {}),
-            }
-        )
-        self._positions: dict[int, int] = {}
-        self._at_end: set[int] = set()
-        self._running = False
-        self._thread = threading.Thread(target=self._run, daemon=True, name="view-table")
-
-    def start(self) -> None:
-        """Assigns every partition from the stored offsets and starts following the topic."""
-        partitions = (
-            self._consumer.list_topics(self._topic, timeout=30).topics[self._topic].partitions
-        )
-        assignment = []
-        for partition in partitions:
-            stored = self._db.get(f"offset/{partition}")
-            offset = int(stored) if stored is not None else OFFSET_BEGINNING
-            assignment.append(TopicPartition(self._topic, partition, offset))
-            self._positions[partition] = int(stored) if stored is not None else 0
-        self._consumer.assign(assignment)
-        self._running = True
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._running = False
-        if self._thread.is_alive():
-            self._thread.join(10)
-        self._consumer.close()
-        self._db.close()
-
-    @property
-    def ready(self) -> bool:
-        """Every partition has been read to its end once since start."""
-        return bool(self._positions) and self._at_end >= set(self._positions)
-
-    def lag(self) -> int:
-        """Records behind the last known end of the topic, over all partitions."""
-        total = 0
-        for partition, position in self._positions.items():
-            _, high = self._consumer.get_watermark_offsets(
-                TopicPartition(self._topic, partition), cached=True
-            )
-            total += max(high - position, 0) if high >= 0 else 0
-        return total
 
     def get(self, escrow_id: str) -> EscrowView | None:
         raw = self._db.get(f"view/{escrow_id}")
@@ -119,21 +57,6 @@ class ViewTable:
             if view is not None:
                 views.append(view)
         return views
-
-    def _run(self) -> None:
-        while self._running:
-            records = self._consumer.consume(500, 0.1)
-            for record in records:
-                error = record.error()
-                if error is not None:
-                    if error.code() == KafkaError._PARTITION_EOF:  # noqa: SLF001 - its name
-                        self._at_end.add(record.partition())
-                    else:
-                        logger.warning("view table: %s", error)
-                    continue
-                self._apply(record.key(), record.value())
-                self._positions[record.partition()] = record.offset() + 1
-                self._db[f"offset/{record.partition()}"] = str(record.offset() + 1)
 
     def _apply(self, key: bytes | None, value: bytes | None) -> None:
         if key is None:

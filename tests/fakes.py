@@ -1,5 +1,5 @@
 """In-memory fakes of the gateway's ports (``gateway.ports``), for unit tests of the HTTP gateway
-without a broker: ``create_app(settings, FakePublisher(), FakeViews(...), auth)``.
+without a broker: ``create_app(settings, FakePublisher(), FakeViews(...), auth, FakeLedger())``.
 
 ``FakePublisher`` keeps what the routes published in ``.sent`` and can refuse the next record;
 ``FakeViews`` is the materialized view table as a dict that a test fills with ``put``. They
@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from google.protobuf.message import Message
 
-from gateway.ports import Publisher, PublishError, Views
+from gateway.ports import Ledger, Publisher, PublishError, Views
 from schemas.escrow.v1.views_pb2 import EscrowView, ReviewStatus
+from schemas.ledger.v1.postings_pb2 import LedgerPosting
+from state_stores.ledger_table import Balance
 
 
 class FakePublisher(Publisher):
@@ -89,3 +91,23 @@ def _copy(view: EscrowView) -> EscrowView:
     copied = EscrowView()
     copied.CopyFrom(view)
     return copied
+
+
+class FakeLedger(Ledger):
+    """The ledger table as lists: ``balances`` and postings by escrow, set by a test."""
+
+    def __init__(self, balances: list[Balance] | None = None) -> None:
+        self.held: list[Balance] = list(balances or [])
+        self.lines: dict[str, list[LedgerPosting]] = {}
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+    def balances(self) -> list[Balance]:
+        return list(self.held)
+
+    def postings(self, escrow_id: str) -> list[LedgerPosting]:
+        return list(self.lines.get(escrow_id, []))

@@ -1,18 +1,22 @@
 """Admin endpoints (DESIGN.md §7): the manual-review queue of USDC deposits whose wallet scored
-50-80 (seeds: "Risk Thresholds") and the decisions on them, and retrying a failed payout. Admin
-only; the decisions are commands the escrow topology checks again (kernel.permissions)."""
+50-80 (seeds: "Risk Thresholds") and the decisions on them, retrying a failed payout, and the
+ledger. Admin only; the decisions are commands the escrow topology checks again
+(kernel.permissions)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
+from google.protobuf.json_format import MessageToDict
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gateway.ports import authenticator, views
+from gateway.ports import Ledger, authenticator, ledger, views
 from gateway.problems import Problem
 from gateway.routes.escrow import command_endpoint
+from gateway.views import plain
 from kernel.messages import ApproveReview, RejectReview, RetryPayout
 from schemas.common.v1.types_pb2 import Rail
 from schemas.escrow.v1.views_pb2 import EscrowView
@@ -72,9 +76,43 @@ summary: An admin asks again for the payout (transfer or refund) that failed las
 responses: {202: {description: queued; Location names the command}}
 """
 
+
+async def ledger_balances(request: Request) -> Response:
+    """
+    summary: The ledger's balances per account, rail and currency, in cents (admin only)
+    responses: {200: {description: the balances}, 403: {description: not an admin}}
+    """
+    _require_admin(request)
+    balances = [asdict(b) for b in ledger(request).balances()]
+    return JSONResponse({"balances": balances, "held_cents": held_cents(ledger(request))})
+
+
+async def ledger_of_escrow(request: Request) -> Response:
+    """
+    summary: An escrow's ledger postings, by transaction (admin only)
+    responses: {200: {description: the postings}, 403: {description: not an admin}}
+    """
+    _require_admin(request)
+    lines = ledger(request).postings(request.path_params["escrow_id"])
+    postings = [plain(MessageToDict(line, preserving_proto_field_name=True)) for line in lines]
+    return JSONResponse({"escrow_id": request.path_params["escrow_id"], "postings": postings})
+
+
+def held_cents(table: Ledger) -> int:
+    """The money the escrows hold now, all rails (seeds: "escrow.value.total")."""
+    return sum(b.cents for b in table.balances() if b.account == "ESCROW_HOLDING")
+
+
+def _require_admin(request: Request) -> None:
+    if not authenticator(request).principal(request).is_admin:
+        raise Problem(403, "forbidden", "Only an admin sees the ledger")
+
+
 routes = [
     Route("/api/admin/reviews", list_reviews, methods=["GET"]),
     Route("/api/admin/reviews/{escrow_id}/approve", approve, methods=["POST"]),
     Route("/api/admin/reviews/{escrow_id}/reject", reject, methods=["POST"]),
     Route("/api/admin/escrow/{escrow_id}/retry-payout", retry_payout, methods=["POST"]),
+    Route("/api/admin/ledger/balances", ledger_balances, methods=["GET"]),
+    Route("/api/admin/ledger/escrow/{escrow_id}", ledger_of_escrow, methods=["GET"]),
 ]

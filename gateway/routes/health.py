@@ -8,10 +8,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.schemas import SchemaGenerator
 
-from gateway.ports import views
+from gateway.ports import ledger, views
 from gateway.problems import Problem
+from gateway.routes.admin import held_cents
 
 VIEW_LAG = Gauge("gateway_view_table_lag", "Records of escrow.views.v1 not yet in the table")
+VALUE_HELD = Gauge(
+    "escrow_value_held_cents", "Money the escrows hold now, all rails, from the ledger (cents)"
+)
 SCHEMAS = SchemaGenerator(
     {"openapi": "3.1.0", "info": {"title": "escrow-streams gateway", "version": "1"}}
 )
@@ -44,6 +48,7 @@ async def metrics(request: Request) -> Response:
     responses: {200: {description: text exposition format}}
     """
     VIEW_LAG.set(views(request).lag())
+    VALUE_HELD.set(held_cents(ledger(request)))
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 

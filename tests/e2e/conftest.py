@@ -28,6 +28,7 @@ def platform(
         "CONSUMER_GROUP_PREFIX": E2E_GROUP_PREFIX,
         "STATE_DIR": str(workdir / "state"),
         "VIEW_TABLE_DIR": str(workdir / "views"),
+        "LEDGER_TABLE_DIR": str(workdir / "ledger"),
         "GATEWAY_PORT": str(gateway_port),
         "CUSTODIAN_URL": f"http://127.0.0.1:{custodian_port}",
         "TRM_URL": f"http://127.0.0.1:{screening_port}",

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.demo import STORIES, USDC_AMOUNT, Story, stripe_pays, stripe_webhook, usdc_deposit
+from tests.eventually import eventually
 from tests.platform import Platform
 from tests.provider_fakes.provider_webhooks import stripe_dispute_event
 
@@ -159,3 +160,15 @@ def test_a_chargeback_on_held_funds_disputes_the_escrow(funded: Story) -> None:
 
     [chargeback] = disputed["chargebacks"]
     assert (chargeback["status"], chargeback["amount"]["amount_cents"]) == ("open", 500_000)
+
+
+def test_the_ledger_holds_a_funded_escrows_money(funded: Story) -> None:
+    path = f"/api/admin/ledger/escrow/{funded.escrow_id}"
+
+    def held() -> int:
+        postings = funded.admin.http.get(path).json()["postings"]
+        return sum(p["amount_cents"] for p in postings if p["account"] == "ESCROW_HOLDING")
+
+    assert eventually(held, 30, interval_s=0.1, what="the ledger holding the money") == 500_000
+    balances = funded.admin.http.get("/api/admin/ledger/balances").json()
+    assert balances["held_cents"] >= 500_000

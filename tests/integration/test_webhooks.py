@@ -25,6 +25,7 @@ from kernel.messages import (
     PaymentHeldForReview,
     PaymentSucceeded,
 )
+from state_stores.ledger_table import LedgerTable
 from state_stores.view_table import ViewTable
 from tests.builders import random_escrow_id
 from tests.http_fakes import fake, serving
@@ -49,7 +50,8 @@ def gateway(bootstrap_servers: str, tmp_path: Path) -> Iterator[BackgroundServer
     publisher = KafkaPublisher(bootstrap_servers, None, settings.publish_timeout_s)
     views = ViewTable(bootstrap_servers, tmp_path / "views")
     auth = Authenticator(settings.jwt_hs256_key.get_secret_value())
-    with serving(create_app(settings, publisher, views, auth)) as server:
+    ledger = LedgerTable(bootstrap_servers, tmp_path / "ledger")
+    with serving(create_app(settings, publisher, views, auth, ledger)) as server:
         yield server
 
 

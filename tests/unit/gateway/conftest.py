@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 from gateway.app import create_app
 from gateway.auth import Authenticator
 from gateway.settings import GatewaySettings
-from tests.fakes import FakePublisher, FakeViews
+from tests.fakes import FakeLedger, FakePublisher, FakeViews
 from tests.unit.gateway.support import CUSTODIAN_SECRET, JWT_KEY, STRIPE_SECRET, escrow_view
 
 
@@ -38,8 +38,15 @@ def views() -> FakeViews:
 
 
 @pytest.fixture
-def app(settings: GatewaySettings, publisher: FakePublisher, views: FakeViews) -> Starlette:
-    return create_app(settings, publisher, views, Authenticator(JWT_KEY))
+def ledger() -> FakeLedger:
+    return FakeLedger()
+
+
+@pytest.fixture
+def app(
+    settings: GatewaySettings, publisher: FakePublisher, views: FakeViews, ledger: FakeLedger
+) -> Starlette:
+    return create_app(settings, publisher, views, Authenticator(JWT_KEY), ledger)
 
 
 @pytest.fixture

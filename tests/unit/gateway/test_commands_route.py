@@ -11,7 +11,7 @@ from gateway.auth import Authenticator
 from gateway.settings import GatewaySettings
 from kernel.permissions import Party
 from schemas.escrow.v1.views_pb2 import EscrowView
-from tests.fakes import FakePublisher, FakeViews
+from tests.fakes import FakeLedger, FakePublisher, FakeViews
 from tests.unit.gateway.support import (
     BUYER,
     ESCROW_ID,
@@ -161,7 +161,7 @@ class TestPreferWait:
     ) -> None:
         decided = escrow_view(commands=[outcome(COMMAND_ID, "APPLIED", issuer=SELLER)])
         views = ProjectedLater(escrow_view(), later=decided)
-        app = create_app(settings, publisher, views, Authenticator(JWT_KEY))
+        app = create_app(settings, publisher, views, Authenticator(JWT_KEY), FakeLedger())
 
         with TestClient(app) as client:
             answer = client.get(COMMAND_PATH, headers=as_party(Party.SELLER) | {"Prefer": "wait=5"})
