@@ -1,8 +1,8 @@
 """``decide(state, message, now) -> Decision``: the escrow state machine (DESIGN.md §4).
 
 Pure: no clock (``now`` is an argument), no randomness (ids derive from their cause), no I/O.
-Every message first passes the guards every message of its family passes, in the seeds' order
-("State Machine Guards"): the escrow exists, the party may send it (``kernel.permissions``), it
+Every message first passes the guards every message of its family passes (``guards.py``), in the
+seeds' order ("State Machine Guards"): the escrow exists, the party may send it (``kernel.permissions``), it
 was not processed already (idempotency), the expected version matches, the state allows it, no
 payout is under way (commands) or it answers the payout under way (payout outcomes). Then one
 handler per message type applies its own rules and builds its events. A refusal is a value: an
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from kernel.evolve import fold
@@ -86,7 +86,6 @@ from kernel.model import (
     MAX_PAYMENT_FAILURES,
     MIN_KYC_TIER,
     SYSTEM,
-    TERMINAL,
     Actor,
     DisputeResolution,
     Escrow,
@@ -97,22 +96,18 @@ from kernel.model import (
     Role,
     route,
 )
-from kernel.permissions import PERMISSIONS, Party, Permission, party_of
+from topologies.escrow.guards import (
+    Duplicate,
+    Rejection,
+    admit_command,
+    admit_event,
+    require_elapsed,
+    require_review,
+)
 
 S = EscrowStatus
 # The failure code of a deposit an admin rejected in review (seeds: "Risk Thresholds").
 REVIEW_REJECTED = "DEPOSIT_RETURNED_REVIEW"
-
-
-@dataclass(frozen=True)
-class Rejection:
-    reason: Reason
-    detail: str
-
-
-@dataclass(frozen=True)
-class Duplicate:
-    """The message was processed before: nothing to do."""
 
 
 @dataclass(frozen=True)
@@ -136,135 +131,12 @@ def decide(state: Escrow | None, message: Message, now: datetime) -> Decision:
         return _create_escrow(state, message, now)
     if state is None:
         return _rejected(None, message, now, Rejection(Reason.ESCROW_NOT_FOUND, "no such escrow"))
-    refusal = (
-        _admit_command(state, message) if _is_command(message) else _admit_event(state, message)
-    )
+    refusal = admit_command(state, message) if _is_command(message) else admit_event(state, message)
     if isinstance(refusal, Duplicate):
         return Decision(state)
     if refusal is not None:
         return _rejected(state, message, now, refusal)
     return _HANDLERS[type(message)](state, message, now)
-
-
-# --- guards: each returns a Rejection (or Duplicate), or None to go on -----------------------
-
-
-def require_party(permission: Permission, party: Party) -> Rejection | None:
-    if party not in permission.parties:
-        return Rejection(permission.not_allowed, f"a {party} may not do this")
-    return None
-
-
-def require_new(state: Escrow, message_id: str) -> Duplicate | None:
-    return Duplicate() if message_id in state.processed_ids else None
-
-
-def require_version(state: Escrow, expected: int | None) -> Rejection | None:
-    if expected is not None and expected != state.version:
-        detail = f"expected version {expected}, the escrow is at {state.version}"
-        return Rejection(Reason.VERSION_MISMATCH, detail)
-    return None
-
-
-def require_state(state: Escrow, states: frozenset[EscrowStatus], verb: str) -> Rejection | None:
-    if state.status not in states:
-        return Rejection(Reason.INVALID_STATE, f"not {verb} in {state.status.name}")
-    return None
-
-
-def require_no_payout(state: Escrow) -> Rejection | None:
-    if state.payout_pending:
-        return Rejection(Reason.PAYOUT_PENDING, "a transfer or refund is under way")
-    return None
-
-
-def require_party_here(permission: Permission, party: Party, status: S) -> Rejection | None:
-    if status not in permission.allowed[party]:
-        return Rejection(permission.not_here[status], f"a {party} may not do this in {status.name}")
-    return None
-
-
-def require_elapsed(
-    since: datetime | None, period: timedelta, now: datetime, detail: str
-) -> Rejection | None:
-    if since is None or now - since < period:
-        return Rejection(Reason.TIMEOUT_NOT_REACHED, detail)
-    return None
-
-
-def require_pending(pending_command_id: str, event: Any) -> Rejection | None:
-    """A payout outcome must answer the payout command under way: the one it names, or (an
-    answer from before outcomes named theirs) the one that caused it."""
-    answered = event.payment_command_id or event.meta.causation_id
-    if not pending_command_id or pending_command_id != answered:
-        detail = f"{answered} is not the pending payout ({pending_command_id or 'none'})"
-        return Rejection(Reason.PAYOUT_MISMATCH, detail)
-    return None
-
-
-def _admit_command(state: Escrow, command: Any) -> Rejection | Duplicate | None:
-    meta: CommandMeta = command.meta
-    permission = PERMISSIONS[type(command)]
-    party = party_of(meta.actor, state.buyer_id, state.seller_id)
-    return (
-        require_party(permission, party)
-        or require_new(state, meta.command_id)
-        or require_version(state, meta.expected_version)
-        or require_state(state, permission.states, "allowed")
-        or require_no_payout(state)
-        or require_party_here(permission, party, state.status)
-    )
-
-
-_LIVE = frozenset(set(EscrowStatus) - TERMINAL)
-# The states each payment event is expected in.
-_ANY = frozenset(EscrowStatus)
-_EXPECTED: dict[type, frozenset[EscrowStatus]] = {
-    # Cancelled before its way to pay existed: it is closed as it arrives.
-    PaymentIntentCreated: frozenset({S.AWAIT_FUNDS, S.CANCELLED}),
-    # Money can arrive whatever the escrow's state; what it cannot take goes back.
-    PaymentSucceeded: _ANY,
-    PaymentFailed: frozenset({S.AWAIT_FUNDS}),
-    PaymentHeldForReview: _ANY,
-    TransferSucceeded: _LIVE,
-    TransferFailed: _LIVE,
-    RefundSucceeded: _LIVE,
-    RefundFailed: _LIVE,
-    TransferSubmitted: _LIVE,
-    RefundSubmitted: _LIVE,
-    # Outcomes of compensations: recorded by the projections, nothing to decide.
-    PaymentReturned: _ANY,
-    PaymentCancelled: _ANY,
-    # What the providers report after the fact is recorded whatever the state.
-    ChargebackOpened: _ANY,
-    ChargebackClosed: _ANY,
-    TransferReversed: _ANY,
-}
-
-
-def _admit_event(state: Escrow, event: Any) -> Rejection | Duplicate | None:
-    if isinstance(event, _PAYOUT_OUTCOMES) and state.status in TERMINAL:
-        # A provider reporting a payout of a finished escrow again (a webhook after the
-        # synchronous answer, or two webhook types for one refund): already settled.
-        return Duplicate()
-    return (
-        require_new(state, event.meta.event_id)
-        or require_state(state, _EXPECTED[type(event)], "expected")
-        or _require_its_payout(state, event)
-    )
-
-
-def _require_its_payout(state: Escrow, event: Any) -> Rejection | None:
-    if isinstance(event, _TRANSFER_OUTCOMES):
-        return require_pending(state.pending_transfer_command_id, event)
-    if isinstance(event, _REFUND_OUTCOMES):
-        return require_pending(state.pending_refund_command_id, event)
-    return None
-
-
-_TRANSFER_OUTCOMES = (TransferSubmitted, TransferSucceeded, TransferFailed)
-_REFUND_OUTCOMES = (RefundSubmitted, RefundSucceeded, RefundFailed)
-_PAYOUT_OUTCOMES = _TRANSFER_OUTCOMES + _REFUND_OUTCOMES
 
 
 # --- commands -------------------------------------------------------------------------------
@@ -551,12 +423,6 @@ def _held_for_review(state: Escrow, event: PaymentHeldForReview, now: datetime) 
         event.risk_score,
     )
     return _accepted(state, [under_review])
-
-
-def require_review(state: Escrow) -> Rejection | None:
-    if not state.payment_under_review:
-        return Rejection(Reason.NO_REVIEW_PENDING, "no deposit waits for review")
-    return None
 
 
 def _approve_review(state: Escrow, cmd: ApproveReview, now: datetime) -> Decision:
