@@ -144,7 +144,7 @@ AFTER_THE_FACT = (
 )
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.data(), STEPS)
 def test_terminal_states_only_record_what_providers_report(data: st.DataObject, steps: int) -> None:
     result = run(data, steps)
@@ -157,7 +157,7 @@ def test_terminal_states_only_record_what_providers_report(data: st.DataObject, 
             assert after.version == before.version + len(records)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.data(), STEPS)
 def test_no_payment_is_dropped(data: st.DataObject, steps: int) -> None:
     """Money that arrives is held, or is the funding payment again, or goes back once."""
@@ -173,14 +173,14 @@ def test_no_payment_is_dropped(data: st.DataObject, steps: int) -> None:
         assert held or len(returned) == 1 or again
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.data(), STEPS)
 def test_an_escrow_is_never_both_released_and_refunded(data: st.DataObject, steps: int) -> None:
     kinds = {type(e) for e in run(data, steps).events}
     assert not {EscrowReleased, EscrowRefunded} <= kinds
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.data(), STEPS)
 def test_at_most_one_transfer_or_refund_is_outstanding(data: st.DataObject, steps: int) -> None:
     result = run(data, steps)
@@ -189,7 +189,7 @@ def test_at_most_one_transfer_or_refund_is_outstanding(data: st.DataObject, step
         assert not (state and state.pending_transfer_command_id and state.pending_refund_command_id)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.data(), STEPS)
 def test_version_increases_by_one_per_applied_event(data: st.DataObject, steps: int) -> None:
     result = run(data, steps)
@@ -199,7 +199,7 @@ def test_version_increases_by_one_per_applied_event(data: st.DataObject, steps: 
     assert (final.version if final else 0) == len(applied)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.data(), STEPS)
 def test_replaying_the_emitted_events_rebuilds_the_stored_state(
     data: st.DataObject, steps: int
@@ -208,7 +208,7 @@ def test_replaying_the_emitted_events_rebuilds_the_stored_state(
     assert fold(result.events) == result.states[-1]
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.data(), STEPS)
 def test_the_projected_status_is_always_the_folded_status(data: st.DataObject, steps: int) -> None:
     state: Escrow | None = None
