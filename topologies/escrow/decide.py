@@ -2,12 +2,12 @@
 
 Pure: no clock (``now`` is an argument), no randomness (ids derive from their cause), no I/O.
 Every message first passes the guards every message of its family passes (``guards.py``), in the
-seeds' order ("State Machine Guards"): the escrow exists, the party may send it (``kernel.permissions``), it
-was not processed already (idempotency), the expected version matches, the state allows it, no
-payout is under way (commands) or it answers the payout under way (payout outcomes). Then one
-handler per message type applies its own rules and builds its events. A refusal is a value: an
-``EscrowCommandRejected`` event and nothing else. The new state is the old one with the emitted
-events folded in through ``evolve``.
+seeds' order ("State Machine Guards"): the escrow exists, the party may send it
+(``kernel.permissions``), it was not processed already (idempotency), the expected version
+matches, the state allows it, no payout is under way (commands) or it answers the payout under
+way (payout outcomes). Then one handler per message type applies its own rules and builds its
+events. A refusal is a value: an ``EscrowCommandRejected`` event and nothing else. The new state
+is the old one with the emitted events folded in through ``evolve``.
 """
 
 from __future__ import annotations
