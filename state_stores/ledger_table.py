@@ -5,7 +5,7 @@ debit positive), kept as lines arrive so a balance query reads a handful of keys
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,11 @@ class Balance:
     rail: str
     currency: str
     cents: int
+
+
+def held_cents(balances: Iterable[Balance]) -> int:
+    """The money the escrows hold now, all rails (seeds: "escrow.value.total")."""
+    return sum(b.cents for b in balances if b.account == "ESCROW_HOLDING")
 
 
 class LedgerTable(KafkaTable):

@@ -13,13 +13,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gateway.ports import Ledger, authenticator, ledger, views
+from gateway.ports import authenticator, ledger, views
 from gateway.problems import Problem
 from gateway.routes.escrow import command_endpoint
 from gateway.views import plain
 from kernel.messages import ApproveReview, RejectReview, RetryPayout
 from schemas.common.v1.types_pb2 import Rail
 from schemas.escrow.v1.views_pb2 import EscrowView
+from state_stores.ledger_table import held_cents
 
 MAX_PAGE = 100
 
@@ -32,9 +33,7 @@ async def list_reviews(request: Request) -> Response:
       400: {description: a bad limit}
       403: {description: not an admin}
     """
-    principal = authenticator(request).principal(request)
-    if not principal.is_admin:
-        raise Problem(403, "forbidden", "Only an admin sees the review queue")
+    _require_admin(request)
     limit = _limit(request)
     return JSONResponse({"reviews": [_review(v) for v in views(request).pending_reviews(limit)]})
 
@@ -84,7 +83,8 @@ async def ledger_balances(request: Request) -> Response:
     """
     _require_admin(request)
     balances = [asdict(b) for b in ledger(request).balances()]
-    return JSONResponse({"balances": balances, "held_cents": held_cents(ledger(request))})
+    held = held_cents(ledger(request).balances())
+    return JSONResponse({"balances": balances, "held_cents": held})
 
 
 async def ledger_of_escrow(request: Request) -> Response:
@@ -98,14 +98,10 @@ async def ledger_of_escrow(request: Request) -> Response:
     return JSONResponse({"escrow_id": request.path_params["escrow_id"], "postings": postings})
 
 
-def held_cents(table: Ledger) -> int:
-    """The money the escrows hold now, all rails (seeds: "escrow.value.total")."""
-    return sum(b.cents for b in table.balances() if b.account == "ESCROW_HOLDING")
-
-
 def _require_admin(request: Request) -> None:
+    """:raises Problem: 401 without a valid token, 403 for anyone but an admin."""
     if not authenticator(request).principal(request).is_admin:
-        raise Problem(403, "forbidden", "Only an admin sees the ledger")
+        raise Problem(403, "forbidden", "Only an admin may see this")
 
 
 routes = [

@@ -10,7 +10,7 @@ from starlette.schemas import SchemaGenerator
 
 from gateway.ports import ledger, views
 from gateway.problems import Problem
-from gateway.routes.admin import held_cents
+from state_stores.ledger_table import held_cents
 
 VIEW_LAG = Gauge("gateway_view_table_lag", "Records of escrow.views.v1 not yet in the table")
 VALUE_HELD = Gauge(
@@ -48,7 +48,7 @@ async def metrics(request: Request) -> Response:
     responses: {200: {description: text exposition format}}
     """
     VIEW_LAG.set(views(request).lag())
-    VALUE_HELD.set(held_cents(ledger(request)))
+    VALUE_HELD.set(held_cents(ledger(request).balances()))
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 

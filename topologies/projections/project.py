@@ -134,13 +134,15 @@ def _payout_failed(view: EscrowView, event: Any) -> None:
 
 
 def _payment_returned(view: EscrowView, event: m.EscrowPaymentReturned) -> None:
-    entry = view.returns.add(
-        provider_payment_id=event.provider_payment_id,
-        reason=event.reason,
-        status=ReturnStatus.RETURN_STATUS_REQUESTED,
-    )
+    _new_return(view, event).status = ReturnStatus.RETURN_STATUS_REQUESTED
+
+
+def _new_return(view: EscrowView, event: m.EscrowPaymentReturned | m.PaymentReturned) -> Any:
+    """A new entry at the end of the view's bounded list of returns."""
+    entry = view.returns.add(provider_payment_id=event.provider_payment_id, reason=event.reason)
     _money(entry.amount, event.amount)
     del view.returns[:-RETURNS_KEPT]
+    return view.returns[-1]
 
 
 def _return_outcome(view: EscrowView, event: m.PaymentReturned) -> None:
@@ -153,9 +155,7 @@ def _return_outcome(view: EscrowView, event: m.PaymentReturned) -> None:
     ]
     entry = requested[-1] if requested else None
     if entry is None:  # the provider's report of a return we no longer list
-        entry = view.returns.add(provider_payment_id=event.provider_payment_id, reason=event.reason)
-        _money(entry.amount, event.amount)
-        del view.returns[:-RETURNS_KEPT]
+        entry = _new_return(view, event)
     entry.return_id, entry.failure_code = event.return_id, event.failure_code
     failed = bool(event.failure_code)
     entry.status = (
