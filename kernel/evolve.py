@@ -152,8 +152,15 @@ def _(event: EscrowPaymentFailed, state: Escrow) -> Escrow:
 
 
 @_apply.register
+def _(event: EscrowAwaitFunds, state: Escrow) -> Escrow:
+    return replace(state, funding_deadline=event.funding_deadline)
+
+
+@_apply.register
 def _(event: EscrowDelivered, state: Escrow) -> Escrow:
-    return replace(state, delivered_at=event.meta.occurred_at)
+    return replace(
+        state, delivered_at=event.meta.occurred_at, auto_release_at=event.auto_release_at
+    )
 
 
 @_apply.register

@@ -57,6 +57,7 @@ class MarkDelivered:
 @dataclass(frozen=True)
 class ReleaseFunds:
     meta: CommandMeta
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -354,6 +355,7 @@ class EscrowAwaitFunds:
     meta: EventMeta
     amount: Money
     rail: Rail
+    funding_deadline: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -382,6 +384,7 @@ class EscrowDelivered:
     meta: EventMeta
     delivered_by: Actor
     note: str
+    auto_release_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -399,6 +402,8 @@ class EscrowTransferFailed:
     payment_command_id: str
     failure_code: str
     attempts: int
+    # None once retries are exhausted.
+    retry_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -424,6 +429,8 @@ class EscrowRefundFailed:
     payment_command_id: str
     failure_code: str
     attempts: int
+    # None once retries are exhausted.
+    retry_at: datetime | None = None
 
 
 @dataclass(frozen=True)

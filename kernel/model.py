@@ -80,14 +80,8 @@ class DisputeResolution(IntEnum):
 STRIPE_MAX_CENTS = 1_000_000
 CURRENCY = "USD"
 MIN_KYC_TIER = KycTier.TIER_1
-# Seeds, sprint task 4.15: unfunded escrows are cancelled after 72 h, deliveries auto-released
-# after 7 days (by the scheduler, as the system actor).
-FUNDING_TIMEOUT = timedelta(hours=72)
-AUTO_RELEASE_AFTER = timedelta(days=7)
 # Failed payment attempts after which an unfunded escrow is cancelled.
 MAX_PAYMENT_FAILURES = 3
-# Failed transfers/refunds after which operators are alerted (the escrow stays as it is).
-MAX_PAYOUT_FAILURES = 3
 # How many applied command/event ids an escrow remembers for idempotency. Clients retry within
 # seconds to minutes; 64 ids is far more than one escrow's lifetime of commands.
 PROCESSED_IDS_KEPT = 64
@@ -143,7 +137,44 @@ class Escrow:
     payment_under_review: bool = False
     # The payout that failed last and was not asked for again: "transfer", "refund" or "".
     payout_to_retry: str = ""
+    # The deadlines set when the clocks started (EscrowAwaitFunds, EscrowDelivered); None for
+    # escrows from before deadlines were recorded.
+    funding_deadline: datetime | None = None
+    auto_release_at: datetime | None = None
 
     @property
     def payout_pending(self) -> bool:
         return bool(self.pending_transfer_command_id or self.pending_refund_command_id)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The platform's clocks, given to ``decide``; the defaults are the seeds'.
+
+    - ``funding_timeout``: an escrow still unfunded this long after creation is cancelled by the
+      scheduler (seeds: 003 §4.15, 72 h).
+    - ``auto_release_after``: a delivered escrow the buyer neither released nor disputed this long
+      after delivery is released to the seller (seeds: 003 §4.15, 7 days).
+    - ``payout_retry_initial`` .. ``payout_retry_max``: the delay before the scheduler retries a
+      failed transfer/refund, doubling per failure (seeds: 000 "Retry Configuration",
+      multiplier 2), capped.
+    - ``max_payout_failures``: failures after which no retry is scheduled and operators are alerted
+      (seeds: 000 "Max Retries: 5"; then "Alert admin").
+    """
+
+    funding_timeout: timedelta = timedelta(hours=72)
+    auto_release_after: timedelta = timedelta(days=7)
+    payout_retry_initial: timedelta = timedelta(minutes=1)
+    payout_retry_max: timedelta = timedelta(hours=1)
+    max_payout_failures: int = 5
+
+    def payout_retry_at(self, failed_at: datetime, failures: int) -> datetime | None:
+        """When the ``failures``-th failed payout (1-based) is retried; None once they are
+        exhausted."""
+        if failures >= self.max_payout_failures:
+            return None
+        delay: timedelta = min(self.payout_retry_initial * 2 ** (failures - 1), self.payout_retry_max)
+        return failed_at + delay
+
+
+DEFAULT_POLICY = Policy()

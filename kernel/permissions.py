@@ -99,8 +99,13 @@ PERMISSIONS: dict[type, Permission] = {
     # Manual review of a deposit (risk 50-80) while the escrow awaits its funds.
     ApproveReview: Permission({Party.ADMIN: frozenset({S.AWAIT_FUNDS})}, Reason.NOT_ADMIN),
     RejectReview: Permission({Party.ADMIN: frozenset({S.AWAIT_FUNDS})}, Reason.NOT_ADMIN),
-    # A payout that failed (as often as allowed) waits for an admin.
+    # A failed payout is retried by the scheduler (its backoff timer) or, once retries are
+    # exhausted, by an admin.
     RetryPayout: Permission(
-        {Party.ADMIN: frozenset({S.FUNDS_HELD, S.DELIVERED, S.DISPUTED})}, Reason.NOT_ADMIN
+        {
+            Party.ADMIN: frozenset({S.FUNDS_HELD, S.DELIVERED, S.DISPUTED}),
+            Party.SYSTEM: frozenset({S.FUNDS_HELD, S.DELIVERED, S.DISPUTED}),
+        },
+        Reason.NOT_ADMIN,
     ),
 }

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from kernel.evolve import fold
@@ -80,9 +80,8 @@ from kernel.messages import (
     TransferToSeller,
 )
 from kernel.model import (
-    AUTO_RELEASE_AFTER,
     CURRENCY,
-    FUNDING_TIMEOUT,
+    DEFAULT_POLICY,
     MAX_PAYMENT_FAILURES,
     MIN_KYC_TIER,
     SYSTEM,
@@ -91,6 +90,7 @@ from kernel.model import (
     Escrow,
     EscrowStatus,
     Money,
+    Policy,
     Rail,
     Reason,
     Role,
@@ -121,14 +121,17 @@ class Decision:
     rejection: Rejection | None = None
 
 
-def decide(state: Escrow | None, message: Message, now: datetime) -> Decision:
-    """Applies one command or payment event to an escrow (None: not created yet).
+def decide(
+    state: Escrow | None, message: Message, now: datetime, policy: Policy = DEFAULT_POLICY
+) -> Decision:
+    """Applies one command or payment event to an escrow (None: not created yet) at ``now`` (the
+    message's record time), under ``policy`` (the deadlines and payout retries it sets).
 
     Implements the transition table of DESIGN.md §4 (seeds: State Machine quick reference,
-    sprint tasks 4.5-4.14). Never raises for business refusals; see ``kernel.model.Reason``.
+    sprint tasks 4.5-4.15). Never raises for business refusals; see ``kernel.model.Reason``.
     """
     if isinstance(message, CreateEscrow):
-        return _create_escrow(state, message, now)
+        return _create_escrow(state, message, now, policy)
     if state is None:
         return _rejected(None, message, now, Rejection(Reason.ESCROW_NOT_FOUND, "no such escrow"))
     refusal = admit_command(state, message) if _is_command(message) else admit_event(state, message)
@@ -136,13 +139,18 @@ def decide(state: Escrow | None, message: Message, now: datetime) -> Decision:
         return Decision(state)
     if refusal is not None:
         return _rejected(state, message, now, refusal)
+    timed = _TIMED_HANDLERS.get(type(message))
+    if timed is not None:
+        return timed(state, message, now, policy)
     return _HANDLERS[type(message)](state, message, now)
 
 
 # --- commands -------------------------------------------------------------------------------
 
 
-def _create_escrow(state: Escrow | None, cmd: CreateEscrow, now: datetime) -> Decision:
+def _create_escrow(
+    state: Escrow | None, cmd: CreateEscrow, now: datetime, policy: Policy
+) -> Decision:
     if state is not None:
         if cmd.meta.command_id in state.processed_ids:
             return Decision(state)
@@ -165,7 +173,9 @@ def _create_escrow(state: Escrow | None, cmd: CreateEscrow, now: datetime) -> De
         seller_wallet_address=cmd.seller_wallet_address,
         created_by=cmd.meta.actor,
     )
-    awaiting = EscrowAwaitFunds(new.meta(EscrowAwaitFunds), amount=cmd.amount, rail=rail)
+    awaiting = EscrowAwaitFunds(
+        new.meta(EscrowAwaitFunds), cmd.amount, rail, now + policy.funding_timeout
+    )
     intent = CreatePaymentIntent(
         _payment_command_meta(CreatePaymentIntent, cmd.meta, now),
         amount=cmd.amount,
@@ -196,27 +206,28 @@ def _check_create(cmd: CreateEscrow) -> Rejection | None:
     return None
 
 
-def _mark_delivered(state: Escrow, cmd: MarkDelivered, now: datetime) -> Decision:
+def _mark_delivered(state: Escrow, cmd: MarkDelivered, now: datetime, policy: Policy) -> Decision:
     new = _Events(state, cmd, now)
-    return _accepted(state, [EscrowDelivered(new.meta(EscrowDelivered), cmd.meta.actor, cmd.note)])
+    delivered = EscrowDelivered(
+        new.meta(EscrowDelivered), cmd.meta.actor, cmd.note, now + policy.auto_release_after
+    )
+    return _accepted(state, [delivered])
 
 
-def _release_funds(state: Escrow, cmd: ReleaseFunds, now: datetime) -> Decision:
-    if cmd.meta.actor.role is Role.SYSTEM:
-        early = require_elapsed(
-            state.delivered_at, AUTO_RELEASE_AFTER, now, "auto-release comes 7 days after delivery"
-        )
+def _release_funds(state: Escrow, cmd: ReleaseFunds, now: datetime, policy: Policy) -> Decision:
+    if cmd.meta.actor.role is Role.SYSTEM:  # the scheduler's auto-release
+        deadline = state.auto_release_at or _after(state.delivered_at, policy.auto_release_after)
+        early = require_elapsed(deadline, now, "auto-release comes after the release window")
         if early is not None:
             return _rejected(state, cmd, now, early)
     return _transfer(state, cmd.meta, now, DisputeResolution.UNSPECIFIED)
 
 
-def _cancel_escrow(state: Escrow, cmd: CancelEscrow, now: datetime) -> Decision:
+def _cancel_escrow(state: Escrow, cmd: CancelEscrow, now: datetime, policy: Policy) -> Decision:
     if state.status is S.AWAIT_FUNDS:
-        if cmd.meta.actor.role is Role.SYSTEM:
-            early = require_elapsed(
-                state.created_at, FUNDING_TIMEOUT, now, "unfunded escrows time out after 72 h"
-            )
+        if cmd.meta.actor.role is Role.SYSTEM:  # the scheduler's funding timeout
+            deadline = state.funding_deadline or state.created_at + policy.funding_timeout
+            early = require_elapsed(deadline, now, "unfunded escrows time out at their deadline")
             if early is not None:
                 return _rejected(state, cmd, now, early)
         new = _Events(state, cmd, now)
@@ -466,13 +477,17 @@ def _transfer_succeeded(state: Escrow, event: TransferSucceeded, now: datetime) 
     )
 
 
-def _transfer_failed(state: Escrow, event: TransferFailed, now: datetime) -> Decision:
+def _transfer_failed(
+    state: Escrow, event: TransferFailed, now: datetime, policy: Policy
+) -> Decision:
     new = _Events(state, event, now)
+    attempts = state.transfer_failures + 1
     failed = EscrowTransferFailed(
         new.meta(EscrowTransferFailed),
         payment_command_id=state.pending_transfer_command_id,
         failure_code=event.failure_code,
-        attempts=state.transfer_failures + 1,
+        attempts=attempts,
+        retry_at=policy.payout_retry_at(now, attempts),
     )
     return _accepted(state, [failed])
 
@@ -484,13 +499,15 @@ def _refund_succeeded(state: Escrow, event: RefundSucceeded, now: datetime) -> D
     )
 
 
-def _refund_failed(state: Escrow, event: RefundFailed, now: datetime) -> Decision:
+def _refund_failed(state: Escrow, event: RefundFailed, now: datetime, policy: Policy) -> Decision:
     new = _Events(state, event, now)
+    attempts = state.refund_failures + 1
     failed = EscrowRefundFailed(
         new.meta(EscrowRefundFailed),
         payment_command_id=state.pending_refund_command_id,
         failure_code=event.failure_code,
-        attempts=state.refund_failures + 1,
+        attempts=attempts,
+        retry_at=policy.payout_retry_at(now, attempts),
     )
     return _accepted(state, [failed])
 
@@ -548,10 +565,15 @@ def _compensated(
     return Decision(state)
 
 
-_HANDLERS: dict[type, Callable[[Escrow, Any, datetime], Decision]] = {
+# The handlers whose rules depend on the policy's clocks.
+_TIMED_HANDLERS: dict[type, Callable[[Escrow, Any, datetime, Policy], Decision]] = {
     MarkDelivered: _mark_delivered,
     ReleaseFunds: _release_funds,
     CancelEscrow: _cancel_escrow,
+    TransferFailed: _transfer_failed,
+    RefundFailed: _refund_failed,
+}
+_HANDLERS: dict[type, Callable[[Escrow, Any, datetime], Decision]] = {
     RaiseDispute: _raise_dispute,
     ResolveDispute: _resolve_dispute,
     PaymentIntentCreated: _payment_intent_created,
@@ -559,9 +581,7 @@ _HANDLERS: dict[type, Callable[[Escrow, Any, datetime], Decision]] = {
     PaymentFailed: _payment_failed,
     PaymentHeldForReview: _held_for_review,
     TransferSucceeded: _transfer_succeeded,
-    TransferFailed: _transfer_failed,
     RefundSucceeded: _refund_succeeded,
-    RefundFailed: _refund_failed,
     ApproveReview: _approve_review,
     RejectReview: _reject_review,
     RetryPayout: _retry_payout,
@@ -593,6 +613,10 @@ class _Events:
         return event_meta(
             kind, self._escrow_id, self._cause, self.now, self._version, self._correlation_id
         )
+
+
+def _after(since: datetime | None, period: timedelta) -> datetime | None:
+    return None if since is None else since + period
 
 
 def _is_command(message: Message) -> bool:

@@ -5,7 +5,7 @@ every command and payment event passes before its handler in ``decide``. Pure.""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from kernel.messages import (
@@ -78,10 +78,8 @@ def require_party_here(permission: Permission, party: Party, status: S) -> Rejec
     return None
 
 
-def require_elapsed(
-    since: datetime | None, period: timedelta, now: datetime, detail: str
-) -> Rejection | None:
-    if since is None or now - since < period:
+def require_elapsed(deadline: datetime | None, now: datetime, detail: str) -> Rejection | None:
+    if deadline is None or now < deadline:
         return Rejection(Reason.TIMEOUT_NOT_REACHED, detail)
     return None
 
@@ -141,6 +139,8 @@ def admit_event(state: Escrow, event: Any) -> Rejection | Duplicate | None:
         # A provider reporting a payout of a finished escrow again (a webhook after the
         # synchronous answer, or two webhook types for one refund): already settled.
         return Duplicate()
+    if _funding_payment_again(state, event):
+        return Duplicate()
     return (
         require_new(state, event.meta.event_id)
         or require_state(state, _EXPECTED[type(event)], "expected")
@@ -154,6 +154,21 @@ def _require_its_payout(state: Escrow, event: Any) -> Rejection | None:
     if isinstance(event, _REFUND_OUTCOMES):
         return require_pending(state.pending_refund_command_id, event)
     return None
+
+
+_FUNDED = frozenset({S.FUNDS_HELD, S.DELIVERED, S.DISPUTED, S.RELEASED, S.REFUNDED})
+
+
+def _funding_payment_again(state: Escrow, event: Any) -> bool:
+    """The payment that funded the escrow (or waits for review) reported again under another
+    event id: a provider's redelivery, or a webhook that reconciliation recovered arriving late.
+    One provider payment id is one payment (a Stripe PaymentIntent succeeds once; a custodian
+    deposit address takes one deposit), so it is not a second payment to send back."""
+    if not isinstance(event, PaymentSucceeded | PaymentHeldForReview):
+        return False
+    if event.provider_payment_id != state.provider_payment_id:
+        return False
+    return state.status in _FUNDED or state.payment_under_review
 
 
 _TRANSFER_OUTCOMES = (TransferSubmitted, TransferSucceeded, TransferFailed)

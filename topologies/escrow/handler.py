@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from quixstreams.state import State
 
 from connectors.topics import ESCROW_COMMANDS, ESCROW_EVENTS, PAYMENTS_COMMANDS, PAYMENTS_EVENTS
 from kernel import mapping
-from kernel.messages import CommandMeta, Message
-from kernel.model import MAX_PAYOUT_FAILURES
+from kernel.messages import CommandMeta, EscrowRefundFailed, EscrowTransferFailed, Message
+from kernel.model import Policy
 from topologies import metrics
 from topologies.escrow.decide import Decision
 from topologies.escrow.step import step
@@ -32,20 +33,22 @@ _BUSINESS = {
 }
 
 
-def _handle(message: Message, record: Record, state: State[str, bytes]) -> Output:
-    decision = step(message, state, record.time)
-    _count(message, decision)
-    return Output(
-        {
-            ESCROW_EVENTS: [mapping.EVENTS.to_proto(e) for e in decision.events],
-            PAYMENTS_COMMANDS: [
-                mapping.PAYMENT_COMMANDS.to_proto(c) for c in decision.payment_commands
-            ],
-        }
-    )
+def escrow_handler(policy: Policy) -> Callable[..., Output]:
+    """The Quix ``apply`` function of the escrow topology, deciding under ``policy``."""
 
+    def handle(message: Message, record: Record, state: State[str, bytes]) -> Output:
+        decision = step(message, state, record.time, policy)
+        _count(message, decision)
+        return Output(
+            {
+                ESCROW_EVENTS: [mapping.EVENTS.to_proto(e) for e in decision.events],
+                PAYMENTS_COMMANDS: [
+                    mapping.PAYMENT_COMMANDS.to_proto(c) for c in decision.payment_commands
+                ],
+            }
+        )
 
-handle_record = decoded(DECODERS, _handle)
+    return decoded(DECODERS, handle)
 
 
 def _count(message: Message, decision: Decision) -> None:
@@ -65,5 +68,5 @@ def _count(message: Message, decision: Decision) -> None:
             _BUSINESS[name].inc()
         if name == "EscrowCreated":
             metrics.VALUE.inc(decision.state.amount.amount_cents if decision.state else 0)
-        if getattr(event, "attempts", 0) >= MAX_PAYOUT_FAILURES and name != "EscrowPaymentFailed":
+        if isinstance(event, EscrowTransferFailed | EscrowRefundFailed) and event.retry_at is None:
             metrics.PAYOUT_FAILURES_EXHAUSTED.inc()

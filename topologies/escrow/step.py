@@ -8,6 +8,7 @@ from datetime import datetime
 from quixstreams.state import State
 
 from kernel.messages import Message
+from kernel.model import DEFAULT_POLICY, Policy
 from state_stores.codecs import decode_escrow, encode_escrow
 from topologies.escrow.decide import Decision, decide
 
@@ -15,11 +16,13 @@ from topologies.escrow.decide import Decision, decide
 ESCROW_KEY = "escrow"
 
 
-def step(message: Message, state: State[str, bytes], now: datetime) -> Decision:
+def step(
+    message: Message, state: State[str, bytes], now: datetime, policy: Policy = DEFAULT_POLICY
+) -> Decision:
     """Loads the escrow, decides, and stores the new state if it changed."""
     raw = state.get_bytes(ESCROW_KEY)
     current = decode_escrow(raw) if raw is not None else None
-    decision = decide(current, message, now)
+    decision = decide(current, message, now, policy)
     if decision.state is not None and decision.state != current:
         state.set_bytes(ESCROW_KEY, encode_escrow(decision.state))
     return decision

@@ -21,7 +21,7 @@ from google.protobuf.message import Message
 from kernel import messages as m
 from kernel.evolve import STATUS_AFTER
 from kernel.mapping import fill
-from kernel.model import Actor, Money
+from kernel.model import Actor, EscrowStatus, Money
 from schemas.escrow.v1.views_pb2 import CommandStatus, EscrowView, ReturnStatus, ReviewStatus
 
 HISTORY_KEPT = 20
@@ -70,11 +70,37 @@ def _escrow_event(view: EscrowView, event: Any) -> None:
         del view.history[:-HISTORY_KEPT]
     if type(event) in STATUS_AFTER:
         view.status = int(STATUS_AFTER[type(event)])  # type: ignore[assignment]  # same numbers
+    _clocks(view, event)
     details = _DETAILS.get(type(event))
     if details is not None:
         details(view, event)
     if type(event) in _ISSUER:
         _record_outcome(view, event, getattr(event, _ISSUER[type(event)]))
+
+
+def _clocks(view: EscrowView, event: Any) -> None:
+    """The deadlines running, shown while they can still fire (DESIGN.md §4)."""
+    if isinstance(event, m.EscrowAwaitFunds) and event.funding_deadline:
+        _timestamp(view.funding_deadline, event.funding_deadline)
+    elif isinstance(event, m.EscrowDelivered) and event.auto_release_at:
+        _timestamp(view.auto_release_at, event.auto_release_at)
+    if isinstance(event, m.EscrowTransferFailed | m.EscrowRefundFailed) and event.retry_at:
+        _timestamp(view.payout_retry_at, event.retry_at)
+    elif isinstance(event, _PAYOUT_MOVES):
+        view.ClearField("payout_retry_at")
+    status = int(view.status)
+    if status != EscrowStatus.AWAIT_FUNDS:
+        view.ClearField("funding_deadline")
+    if status != EscrowStatus.DELIVERED:
+        view.ClearField("auto_release_at")
+
+
+_PAYOUT_MOVES = (
+    m.EscrowTransferRequested,
+    m.EscrowRefundRequested,
+    m.EscrowTransferFailed,
+    m.EscrowRefundFailed,
+)
 
 
 def _record_outcome(view: EscrowView, event: Any, issuer: Actor) -> None:

@@ -26,7 +26,7 @@ from schemas.common.v1 import types_pb2 as common_dot_v1_dot_types__pb2
 from schemas.escrow.v1 import types_pb2 as escrow_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x65scrow/v1/commands.proto\x12\tescrow.v1\x1a\x15\x63ommon/v1/types.proto\x1a\x15\x65scrow/v1/types.proto\"\x88\x04\n\rEscrowCommand\x12$\n\x04meta\x18\x01 \x01(\x0b\x32\x16.common.v1.CommandMeta\x12\x30\n\rcreate_escrow\x18\n \x01(\x0b\x32\x17.escrow.v1.CreateEscrowH\x00\x12\x32\n\x0emark_delivered\x18\x0b \x01(\x0b\x32\x18.escrow.v1.MarkDeliveredH\x00\x12\x30\n\rrelease_funds\x18\x0c \x01(\x0b\x32\x17.escrow.v1.ReleaseFundsH\x00\x12\x30\n\rcancel_escrow\x18\r \x01(\x0b\x32\x17.escrow.v1.CancelEscrowH\x00\x12\x30\n\rraise_dispute\x18\x0e \x01(\x0b\x32\x17.escrow.v1.RaiseDisputeH\x00\x12\x34\n\x0fresolve_dispute\x18\x0f \x01(\x0b\x32\x19.escrow.v1.ResolveDisputeH\x00\x12\x32\n\x0e\x61pprove_review\x18\x10 \x01(\x0b\x32\x18.escrow.v1.ApproveReviewH\x00\x12\x30\n\rreject_review\x18\x11 \x01(\x0b\x32\x17.escrow.v1.RejectReviewH\x00\x12.\n\x0cretry_payout\x18\x12 \x01(\x0b\x32\x16.escrow.v1.RetryPayoutH\x00\x42\t\n\x07\x63ommand\"\x84\x02\n\x0c\x43reateEscrow\x12\x13\n\x0b\x63ontract_id\x18\x01 \x01(\t\x12\x10\n\x08\x62uyer_id\x18\x02 \x01(\t\x12\x11\n\tseller_id\x18\x03 \x01(\t\x12 \n\x06\x61mount\x18\x04 \x01(\x0b\x32\x10.common.v1.Money\x12*\n\x0e\x62uyer_kyc_tier\x18\x05 \x01(\x0e\x32\x12.common.v1.KycTier\x12+\n\x0fseller_kyc_tier\x18\x06 \x01(\x0e\x32\x12.common.v1.KycTier\x12 \n\x18seller_stripe_account_id\x18\x07 \x01(\t\x12\x1d\n\x15seller_wallet_address\x18\x08 \x01(\t\"\x1d\n\rMarkDelivered\x12\x0c\n\x04note\x18\x01 \x01(\t\"\x0e\n\x0cReleaseFunds\"\x1e\n\x0c\x43\x61ncelEscrow\x12\x0e\n\x06reason\x18\x01 \x01(\t\"\x1e\n\x0cRaiseDispute\x12\x0e\n\x06reason\x18\x01 \x01(\t\"P\n\x0eResolveDispute\x12\x30\n\nresolution\x18\x01 \x01(\x0e\x32\x1c.escrow.v1.DisputeResolution\x12\x0c\n\x04note\x18\x02 \x01(\t\"\x1d\n\rApproveReview\x12\x0c\n\x04note\x18\x01 \x01(\t\"\x1c\n\x0cRejectReview\x12\x0c\n\x04note\x18\x01 \x01(\t\"\r\n\x0bRetryPayoutb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x65scrow/v1/commands.proto\x12\tescrow.v1\x1a\x15\x63ommon/v1/types.proto\x1a\x15\x65scrow/v1/types.proto\"\x88\x04\n\rEscrowCommand\x12$\n\x04meta\x18\x01 \x01(\x0b\x32\x16.common.v1.CommandMeta\x12\x30\n\rcreate_escrow\x18\n \x01(\x0b\x32\x17.escrow.v1.CreateEscrowH\x00\x12\x32\n\x0emark_delivered\x18\x0b \x01(\x0b\x32\x18.escrow.v1.MarkDeliveredH\x00\x12\x30\n\rrelease_funds\x18\x0c \x01(\x0b\x32\x17.escrow.v1.ReleaseFundsH\x00\x12\x30\n\rcancel_escrow\x18\r \x01(\x0b\x32\x17.escrow.v1.CancelEscrowH\x00\x12\x30\n\rraise_dispute\x18\x0e \x01(\x0b\x32\x17.escrow.v1.RaiseDisputeH\x00\x12\x34\n\x0fresolve_dispute\x18\x0f \x01(\x0b\x32\x19.escrow.v1.ResolveDisputeH\x00\x12\x32\n\x0e\x61pprove_review\x18\x10 \x01(\x0b\x32\x18.escrow.v1.ApproveReviewH\x00\x12\x30\n\rreject_review\x18\x11 \x01(\x0b\x32\x17.escrow.v1.RejectReviewH\x00\x12.\n\x0cretry_payout\x18\x12 \x01(\x0b\x32\x16.escrow.v1.RetryPayoutH\x00\x42\t\n\x07\x63ommand\"\x84\x02\n\x0c\x43reateEscrow\x12\x13\n\x0b\x63ontract_id\x18\x01 \x01(\t\x12\x10\n\x08\x62uyer_id\x18\x02 \x01(\t\x12\x11\n\tseller_id\x18\x03 \x01(\t\x12 \n\x06\x61mount\x18\x04 \x01(\x0b\x32\x10.common.v1.Money\x12*\n\x0e\x62uyer_kyc_tier\x18\x05 \x01(\x0e\x32\x12.common.v1.KycTier\x12+\n\x0fseller_kyc_tier\x18\x06 \x01(\x0e\x32\x12.common.v1.KycTier\x12 \n\x18seller_stripe_account_id\x18\x07 \x01(\t\x12\x1d\n\x15seller_wallet_address\x18\x08 \x01(\t\"\x1d\n\rMarkDelivered\x12\x0c\n\x04note\x18\x01 \x01(\t\"\x1e\n\x0cReleaseFunds\x12\x0e\n\x06reason\x18\x01 \x01(\t\"\x1e\n\x0c\x43\x61ncelEscrow\x12\x0e\n\x06reason\x18\x01 \x01(\t\"\x1e\n\x0cRaiseDispute\x12\x0e\n\x06reason\x18\x01 \x01(\t\"P\n\x0eResolveDispute\x12\x30\n\nresolution\x18\x01 \x01(\x0e\x32\x1c.escrow.v1.DisputeResolution\x12\x0c\n\x04note\x18\x02 \x01(\t\"\x1d\n\rApproveReview\x12\x0c\n\x04note\x18\x01 \x01(\t\"\x1c\n\x0cRejectReview\x12\x0c\n\x04note\x18\x01 \x01(\t\"\r\n\x0bRetryPayoutb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,17 +40,17 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MARKDELIVERED']._serialized_start=871
   _globals['_MARKDELIVERED']._serialized_end=900
   _globals['_RELEASEFUNDS']._serialized_start=902
-  _globals['_RELEASEFUNDS']._serialized_end=916
-  _globals['_CANCELESCROW']._serialized_start=918
-  _globals['_CANCELESCROW']._serialized_end=948
-  _globals['_RAISEDISPUTE']._serialized_start=950
-  _globals['_RAISEDISPUTE']._serialized_end=980
-  _globals['_RESOLVEDISPUTE']._serialized_start=982
-  _globals['_RESOLVEDISPUTE']._serialized_end=1062
-  _globals['_APPROVEREVIEW']._serialized_start=1064
-  _globals['_APPROVEREVIEW']._serialized_end=1093
-  _globals['_REJECTREVIEW']._serialized_start=1095
-  _globals['_REJECTREVIEW']._serialized_end=1123
-  _globals['_RETRYPAYOUT']._serialized_start=1125
-  _globals['_RETRYPAYOUT']._serialized_end=1138
+  _globals['_RELEASEFUNDS']._serialized_end=932
+  _globals['_CANCELESCROW']._serialized_start=934
+  _globals['_CANCELESCROW']._serialized_end=964
+  _globals['_RAISEDISPUTE']._serialized_start=966
+  _globals['_RAISEDISPUTE']._serialized_end=996
+  _globals['_RESOLVEDISPUTE']._serialized_start=998
+  _globals['_RESOLVEDISPUTE']._serialized_end=1078
+  _globals['_APPROVEREVIEW']._serialized_start=1080
+  _globals['_APPROVEREVIEW']._serialized_end=1109
+  _globals['_REJECTREVIEW']._serialized_start=1111
+  _globals['_REJECTREVIEW']._serialized_end=1139
+  _globals['_RETRYPAYOUT']._serialized_start=1141
+  _globals['_RETRYPAYOUT']._serialized_end=1154
 # @@protoc_insertion_point(module_scope)

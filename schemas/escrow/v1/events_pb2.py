@@ -24,63 +24,64 @@ _sym_db = _symbol_database.Default()
 
 from schemas.common.v1 import types_pb2 as common_dot_v1_dot_types__pb2
 from schemas.escrow.v1 import types_pb2 as escrow_dot_v1_dot_types__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x65scrow/v1/events.proto\x12\tescrow.v1\x1a\x15\x63ommon/v1/types.proto\x1a\x15\x65scrow/v1/types.proto\"\xd6\x0c\n\x0b\x45scrowEvent\x12\"\n\x04meta\x18\x01 \x01(\x0b\x32\x14.common.v1.EventMeta\x12\x32\n\x0e\x65scrow_created\x18\n \x01(\x0b\x32\x18.escrow.v1.EscrowCreatedH\x00\x12\x39\n\x12\x65scrow_await_funds\x18\x0b \x01(\x0b\x32\x1b.escrow.v1.EscrowAwaitFundsH\x00\x12\x37\n\x11\x65scrow_funds_held\x18\x0c \x01(\x0b\x32\x1a.escrow.v1.EscrowFundsHeldH\x00\x12\x36\n\x10\x65scrow_delivered\x18\r \x01(\x0b\x32\x1a.escrow.v1.EscrowDeliveredH\x00\x12\x34\n\x0f\x65scrow_released\x18\x0e \x01(\x0b\x32\x19.escrow.v1.EscrowReleasedH\x00\x12\x36\n\x10\x65scrow_cancelled\x18\x0f \x01(\x0b\x32\x1a.escrow.v1.EscrowCancelledH\x00\x12\x34\n\x0f\x65scrow_disputed\x18\x10 \x01(\x0b\x32\x19.escrow.v1.EscrowDisputedH\x00\x12\x34\n\x0f\x65scrow_refunded\x18\x11 \x01(\x0b\x32\x19.escrow.v1.EscrowRefundedH\x00\x12\x43\n\x17\x65scrow_command_rejected\x18\x12 \x01(\x0b\x32 .escrow.v1.EscrowCommandRejectedH\x00\x12P\n\x1e\x65scrow_payment_intent_recorded\x18\x13 \x01(\x0b\x32&.escrow.v1.EscrowPaymentIntentRecordedH\x00\x12?\n\x15\x65scrow_payment_failed\x18\x14 \x01(\x0b\x32\x1e.escrow.v1.EscrowPaymentFailedH\x00\x12G\n\x19\x65scrow_transfer_requested\x18\x15 \x01(\x0b\x32\".escrow.v1.EscrowTransferRequestedH\x00\x12\x41\n\x16\x65scrow_transfer_failed\x18\x16 \x01(\x0b\x32\x1f.escrow.v1.EscrowTransferFailedH\x00\x12\x43\n\x17\x65scrow_refund_requested\x18\x17 \x01(\x0b\x32 .escrow.v1.EscrowRefundRequestedH\x00\x12=\n\x14\x65scrow_refund_failed\x18\x18 \x01(\x0b\x32\x1d.escrow.v1.EscrowRefundFailedH\x00\x12G\n\x19\x65scrow_transfer_submitted\x18\x19 \x01(\x0b\x32\".escrow.v1.EscrowTransferSubmittedH\x00\x12\x43\n\x17\x65scrow_refund_submitted\x18\x1a \x01(\x0b\x32 .escrow.v1.EscrowRefundSubmittedH\x00\x12\x43\n\x17\x65scrow_payment_returned\x18\x1b \x01(\x0b\x32 .escrow.v1.EscrowPaymentReturnedH\x00\x12J\n\x1b\x65scrow_payment_under_review\x18\x1c \x01(\x0b\x32#.escrow.v1.EscrowPaymentUnderReviewH\x00\x12\x41\n\x16\x65scrow_review_approved\x18\x1d \x01(\x0b\x32\x1f.escrow.v1.EscrowReviewApprovedH\x00\x12\x41\n\x16\x65scrow_review_rejected\x18\x1e \x01(\x0b\x32\x1f.escrow.v1.EscrowReviewRejectedH\x00\x12\x45\n\x18\x65scrow_chargeback_opened\x18\x1f \x01(\x0b\x32!.escrow.v1.EscrowChargebackOpenedH\x00\x12\x45\n\x18\x65scrow_chargeback_closed\x18  \x01(\x0b\x32!.escrow.v1.EscrowChargebackClosedH\x00\x12\x45\n\x18\x65scrow_transfer_reversed\x18! \x01(\x0b\x32!.escrow.v1.EscrowTransferReversedH\x00\x42\x07\n\x05\x65vent\"\xf1\x01\n\rEscrowCreated\x12\x13\n\x0b\x63ontract_id\x18\x01 \x01(\t\x12\x10\n\x08\x62uyer_id\x18\x02 \x01(\t\x12\x11\n\tseller_id\x18\x03 \x01(\t\x12 \n\x06\x61mount\x18\x04 \x01(\x0b\x32\x10.common.v1.Money\x12\x1d\n\x04rail\x18\x05 \x01(\x0e\x32\x0f.common.v1.Rail\x12 \n\x18seller_stripe_account_id\x18\x06 \x01(\t\x12\x1d\n\x15seller_wallet_address\x18\x07 \x01(\t\x12$\n\ncreated_by\x18\x08 \x01(\x0b\x32\x10.common.v1.Actor\"S\n\x10\x45scrowAwaitFunds\x12 \n\x06\x61mount\x18\x01 \x01(\x0b\x32\x10.common.v1.Money\x12\x1d\n\x04rail\x18\x02 \x01(\x0e\x32\x0f.common.v1.Rail\":\n\x1b\x45scrowPaymentIntentRecorded\x12\x1b\n\x13provider_payment_id\x18\x01 \x01(\t\"Z\n\x13\x45scrowPaymentFailed\x12\x1b\n\x13provider_payment_id\x18\x01 \x01(\t\x12\x14\n\x0c\x66\x61ilure_code\x18\x02 \x01(\t\x12\x10\n\x08\x61ttempts\x18\x03 \x01(\x05\"P\n\x0f\x45scrowFundsHeld\x12\x1b\n\x13provider_payment_id\x18\x01 \x01(\t\x12 \n\x06\x61mount\x18\x02 \x01(\x0b\x32\x10.common.v1.Money\"G\n\x0f\x45scrowDelivered\x12&\n\x0c\x64\x65livered_by\x18\x01 \x01(\x0b\x32\x10.common.v1.Actor\x12\x0c\n\x04note\x18\x02 \x01(\t\"\xb1\x01\n\x17\x45scrowTransferRequested\x12\x1a\n\x12payment_command_id\x18\x01 \x01(\t\x12 \n\x06\x61mount\x18\x02 \x01(\x0b\x32\x10.common.v1.Money\x12&\n\x0crequested_by\x18\x03 \x01(\x0b\x32\x10.common.v1.Actor\x12\x30\n\nresolution\x18\x04 \x01(\x0e\x32\x1c.escrow.v1.DisputeResolution\"Z\n\x14\x45scrowTransferFailed\x12\x1a\n\x12payment_command_id\x18\x01 \x01(\t\x12\x14\n\x0c\x66\x61ilure_code\x18\x02 \x01(\t\x12\x10\n\x08\x61ttempts\x18\x03 \x01(\x05\"G\n\x0e\x45scrowReleased\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12 \n\x06\x61mount\x18\x02 \x01(\x0b\x32\x10.common.v1.Money\"\xbf\x01\n\x15\x45scrowRefundRequested\x12\x1a\n\x12payment_command_id\x18\x01 \x01(\t\x12 \n\x06\x61mount\x18\x02 \x01(\x0b\x32\x10.common.v1.Money\x12&\n\x0crequested_by\x18\x03 \x01(\x0b\x32\x10.common.v1.Actor\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x30\n\nresolution\x18\x05 \x01(\x0e\x32\x1c.escrow.v1.DisputeResolution\"X\n\x12\x45scrowRefundFailed\x12\x1a\n\x12payment_command_id\x18\x01 \x01(\t\x12\x14\n\x0c\x66\x61ilure_code\x18\x02 \x01(\t\x12\x10\n\x08\x61ttempts\x18\x03 \x01(\x05\"E\n\x0e\x45scrowRefunded\x12\x11\n\trefund_id\x18\x01 \x01(\t\x12 \n\x06\x61mount\x18\x02 \x01(\x0b\x32\x10.common.v1.Money\"I\n\x0f\x45scrowCancelled\x12&\n\x0c\x63\x61ncelled_by\x18\x01 \x01(\x0b\x32\x10.common.v1.Actor\x12\x0e\n\x06reason\x18\x02 \x01(\t\"E\n\x0e\x45scrowDisputed\x12#\n\traised_by\x18\x01 \x01(\x0b\x32\x10.common.v1.Actor\x12\x0e\n\x06reason\x18\x02 \x01(\t\"\x82\x01\n\x15\x45scrowCommandRejected\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommand_type\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t\x12\x1f\n\x05\x61\x63tor\x18\x05 \x01(\x0b\x32\x10.common.v1.Actor\"J\n\x17\x45scrowTransferSubmitted\x12\x1a\n\x12payment_command_id\x18\x01 \x01(\t\x12\x13\n\x0btransfer_id\x18\x02 \x01(\t\"F\n\x15\x45scrowRefundSubmitted\x12\x1a\n\x12payment_command_id\x18\x01 \x01(\t\x12\x11\n\trefund_id\x18\x02 \x01(\t\"\x82\x01\n\x15\x45scrowPaymentReturned\x12\x1a\n\x12payment_command_id\x18\x01 \x01(\t\x12\x1b\n\x13provider_payment_id\x18\x02 \x01(\t\x12 \n\x06\x61mount\x18\x03 \x01(\x0b\x32\x10.common.v1.Money\x12\x0e\n\x06reason\x18\x04 \x01(\t\"\x8b\x01\n\x18\x45scrowPaymentUnderReview\x12\x1b\n\x13provider_payment_id\x18\x01 \x01(\t\x12 \n\x06\x61mount\x18\x02 \x01(\x0b\x32\x10.common.v1.Money\x12\x1c\n\x14payer_wallet_address\x18\x03 \x01(\t\x12\x12\n\nrisk_score\x18\x04 \x01(\x05\"K\n\x14\x45scrowReviewApproved\x12%\n\x0breviewed_by\x18\x01 \x01(\x0b\x32\x10.common.v1.Actor\x12\x0c\n\x04note\x18\x02 \x01(\t\"K\n\x14\x45scrowReviewRejected\x12%\n\x0breviewed_by\x18\x01 \x01(\x0b\x32\x10.common.v1.Actor\x12\x0c\n\x04note\x18\x02 \x01(\t\"^\n\x16\x45scrowChargebackOpened\x12\x12\n\ndispute_id\x18\x01 \x01(\t\x12 \n\x06\x61mount\x18\x02 \x01(\x0b\x32\x10.common.v1.Money\x12\x0e\n\x06reason\x18\x03 \x01(\t\"<\n\x16\x45scrowChargebackClosed\x12\x12\n\ndispute_id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\"O\n\x16\x45scrowTransferReversed\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12 \n\x06\x61mount\x18\x02 \x01(\x0b\x32\x10.common.v1.Moneyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x65scrow/v1/events.proto\x12\tescrow.v1\x1a\x15\x63ommon/v1/types.proto\x1a\x15\x65scrow/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd6\x0c\n\x0b\x45scrowEvent\x12\"\n\x04meta\x18\x01 \x01(\x0b\x32\x14.common.v1.EventMeta\x12\x32\n\x0e\x65scrow_created\x18\n \x01(\x0b\x32\x18.escrow.v1.EscrowCreatedH\x00\x12\x39\n\x12\x65scrow_await_funds\x18\x0b \x01(\x0b\x32\x1b.escrow.v1.EscrowAwaitFundsH\x00\x12\x37\n\x11\x65scrow_funds_held\x18\x0c \x01(\x0b\x32\x1a.escrow.v1.EscrowFundsHeldH\x00\x12\x36\n\x10\x65scrow_delivered\x18\r \x01(\x0b\x32\x1a.escrow.v1.EscrowDeliveredH\x00\x12\x34\n\x0f\x65scrow_released\x18\x0e \x01(\x0b\x32\x19.escrow.v1.EscrowReleasedH\x00\x12\x36\n\x10\x65scrow_cancelled\x18\x0f \x01(\x0b\x32\x1a.escrow.v1.EscrowCancelledH\x00\x12\x34\n\x0f\x65scrow_disputed\x18\x10 \x01(\x0b\x32\x19.escrow.v1.EscrowDisputedH\x00\x12\x34\n\x0f\x65scrow_refunded\x18\x11 \x01(\x0b\x32\x19.escrow.v1.EscrowRefundedH\x00\x12\x43\n\x17\x65scrow_command_rejected\x18\x12 \x01(\x0b\x32 .escrow.v1.EscrowCommandRejectedH\x00\x12P\n\x1e\x65scrow_payment_intent_recorded\x18\x13 \x01(\x0b\x32&.escrow.v1.EscrowPaymentIntentRecordedH\x00\x12?\n\x15\x65scrow_payment_failed\x18\x14 \x01(\x0b\x32\x1e.escrow.v1.EscrowPaymentFailedH\x00\x12G\n\x19\x65scrow_transfer_requested\x18\x15 \x01(\x0b\x32\".escrow.v1.EscrowTransferRequestedH\x00\x12\x41\n\x16\x65scrow_transfer_failed\x18\x16 \x01(\x0b\x32\x1f.escrow.v1.EscrowTransferFailedH\x00\x12\x43\n\x17\x65scrow_refund_requested\x18\x17 \x01(\x0b\x32 .escrow.v1.EscrowRefundRequestedH\x00\x12=\n\x14\x65scrow_refund_failed\x18\x18 \x01(\x0b\x32\x1d.escrow.v1.EscrowRefundFailedH\x00\x12G\n\x19\x65scrow_transfer_submitted\x18\x19 \x01(\x0b\x32\".escrow.v1.EscrowTransferSubmittedH\x00\x12\x43\n\x17\x65scrow_refund_submitted\x18\x1a \x01(\x0b\x32 .escrow.v1.EscrowRefundSubmittedH\x00\x12\x43\n\x17\x65scrow_payment_returned\x18\x1b \x01(\x0b\x32 .escrow.v1.EscrowPaymentReturnedH\x00\x12J\n\x1b\x65scrow_payment_under_review\x18\x1c \x01(\x0b\x32#.escrow.v1.EscrowPaymentUnderReviewH\x00\x12\x41\n\x16\x65scrow_review_approved\x18\x1d \x01(\x0b\x32\x1f.escrow.v1.EscrowReviewApprovedH\x00\x12\x41\n\x16\x65scrow_review_rejected\x18\x1e \x01(\x0b\x32\x1f.escrow.v1.EscrowReviewRejectedH\x00\x12\x45\n\x18\x65scrow_chargeback_opened\x18\x1f \x01(\x0b\x32!.escrow.v1.EscrowChargebackOpenedH\x00\x12\x45\n\x18\x65scrow_chargeback_closed\x18  \x01(\x0b\x32!.escrow.v1.EscrowChargebackClosedH\x00\x12\x45\n\x18\x65scrow_transfer_reversed\x18! \x01(\x0b\x32!.escrow.v1.EscrowTransferReversedH\x00\x42\x07\n\x05\x65vent\"\xf1\x01\n\rEscrowCreated\x12\x13\n\x0b\x63ontract_id\x18\x01 \x01(\t\x12\x10\n\x08\x62uyer_id\x18\x02 \x01(\t\x12\x11\n\tseller_id\x18\x03 \x01(\t\x12 \n\x06\x61mount\x18\x04 \x01(\x0b\x32\x10.common.v1.Money\x12\x1d\n\x04rail\x18\x05 \x01(\x0e\x32\x0f.common.v1.Rail\x12 \n\x18seller_stripe_account_id\x18\x06 \x01(\t\x12\x1d\n\x15seller_wallet_address\x18\x07 \x01(\t\x12$\n\ncreated_by\x18\x08 \x01(\x0b\x32\x10.common.v1.Actor\"\x89\x01\n\x10\x45scrowAwaitFunds\x12 \n\x06\x61mount\x18\x01 \x01(\x0b\x32\x10.common.v1.Money\x12\x1d\n\x04rail\x18\x02 \x01(\x0e\x32\x0f.common.v1.Rail\x12\x34\n\x10\x66unding_deadline\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\":\n\x1b\x45scrowPaymentIntentRecorded\x12\x1b\n\x13provider_payment_id\x18\x01 \x01(\t\"Z\n\x13\x45scrowPaymentFailed\x12\x1b\n\x13provider_payment_id\x18\x01 \x01(\t\x12\x14\n\x0c\x66\x61ilure_code\x18\x02 \x01(\t\x12\x10\n\x08\x61ttempts\x18\x03 \x01(\x05\"P\n\x0f\x45scrowFundsHeld\x12\x1b\n\x13provider_payment_id\x18\x01 \x01(\t\x12 \n\x06\x61mount\x18\x02 \x01(\x0b\x32\x10.common.v1.Money\"|\n\x0f\x45scrowDelivered\x12&\n\x0c\x64\x65livered_by\x18\x01 \x01(\x0b\x32\x10.common.v1.Actor\x12\x0c\n\x04note\x18\x02 \x01(\t\x12\x33\n\x0f\x61uto_release_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb1\x01\n\x17\x45scrowTransferRequested\x12\x1a\n\x12payment_command_id\x18\x01 \x01(\t\x12 \n\x06\x61mount\x18\x02 \x01(\x0b\x32\x10.common.v1.Money\x12&\n\x0crequested_by\x18\x03 \x01(\x0b\x32\x10.common.v1.Actor\x12\x30\n\nresolution\x18\x04 \x01(\x0e\x32\x1c.escrow.v1.DisputeResolution\"\x88\x01\n\x14\x45scrowTransferFailed\x12\x1a\n\x12payment_command_id\x18\x01 \x01(\t\x12\x14\n\x0c\x66\x61ilure_code\x18\x02 \x01(\t\x12\x10\n\x08\x61ttempts\x18\x03 \x01(\x05\x12,\n\x08retry_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"G\n\x0e\x45scrowReleased\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12 \n\x06\x61mount\x18\x02 \x01(\x0b\x32\x10.common.v1.Money\"\xbf\x01\n\x15\x45scrowRefundRequested\x12\x1a\n\x12payment_command_id\x18\x01 \x01(\t\x12 \n\x06\x61mount\x18\x02 \x01(\x0b\x32\x10.common.v1.Money\x12&\n\x0crequested_by\x18\x03 \x01(\x0b\x32\x10.common.v1.Actor\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x30\n\nresolution\x18\x05 \x01(\x0e\x32\x1c.escrow.v1.DisputeResolution\"\x86\x01\n\x12\x45scrowRefundFailed\x12\x1a\n\x12payment_command_id\x18\x01 \x01(\t\x12\x14\n\x0c\x66\x61ilure_code\x18\x02 \x01(\t\x12\x10\n\x08\x61ttempts\x18\x03 \x01(\x05\x12,\n\x08retry_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"E\n\x0e\x45scrowRefunded\x12\x11\n\trefund_id\x18\x01 \x01(\t\x12 \n\x06\x61mount\x18\x02 \x01(\x0b\x32\x10.common.v1.Money\"I\n\x0f\x45scrowCancelled\x12&\n\x0c\x63\x61ncelled_by\x18\x01 \x01(\x0b\x32\x10.common.v1.Actor\x12\x0e\n\x06reason\x18\x02 \x01(\t\"E\n\x0e\x45scrowDisputed\x12#\n\traised_by\x18\x01 \x01(\x0b\x32\x10.common.v1.Actor\x12\x0e\n\x06reason\x18\x02 \x01(\t\"\x82\x01\n\x15\x45scrowCommandRejected\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommand_type\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t\x12\x1f\n\x05\x61\x63tor\x18\x05 \x01(\x0b\x32\x10.common.v1.Actor\"J\n\x17\x45scrowTransferSubmitted\x12\x1a\n\x12payment_command_id\x18\x01 \x01(\t\x12\x13\n\x0btransfer_id\x18\x02 \x01(\t\"F\n\x15\x45scrowRefundSubmitted\x12\x1a\n\x12payment_command_id\x18\x01 \x01(\t\x12\x11\n\trefund_id\x18\x02 \x01(\t\"\x82\x01\n\x15\x45scrowPaymentReturned\x12\x1a\n\x12payment_command_id\x18\x01 \x01(\t\x12\x1b\n\x13provider_payment_id\x18\x02 \x01(\t\x12 \n\x06\x61mount\x18\x03 \x01(\x0b\x32\x10.common.v1.Money\x12\x0e\n\x06reason\x18\x04 \x01(\t\"\x8b\x01\n\x18\x45scrowPaymentUnderReview\x12\x1b\n\x13provider_payment_id\x18\x01 \x01(\t\x12 \n\x06\x61mount\x18\x02 \x01(\x0b\x32\x10.common.v1.Money\x12\x1c\n\x14payer_wallet_address\x18\x03 \x01(\t\x12\x12\n\nrisk_score\x18\x04 \x01(\x05\"K\n\x14\x45scrowReviewApproved\x12%\n\x0breviewed_by\x18\x01 \x01(\x0b\x32\x10.common.v1.Actor\x12\x0c\n\x04note\x18\x02 \x01(\t\"K\n\x14\x45scrowReviewRejected\x12%\n\x0breviewed_by\x18\x01 \x01(\x0b\x32\x10.common.v1.Actor\x12\x0c\n\x04note\x18\x02 \x01(\t\"^\n\x16\x45scrowChargebackOpened\x12\x12\n\ndispute_id\x18\x01 \x01(\t\x12 \n\x06\x61mount\x18\x02 \x01(\x0b\x32\x10.common.v1.Money\x12\x0e\n\x06reason\x18\x03 \x01(\t\"<\n\x16\x45scrowChargebackClosed\x12\x12\n\ndispute_id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\"O\n\x16\x45scrowTransferReversed\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12 \n\x06\x61mount\x18\x02 \x01(\x0b\x32\x10.common.v1.Moneyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'schemas.escrow.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ESCROWEVENT']._serialized_start=84
-  _globals['_ESCROWEVENT']._serialized_end=1706
-  _globals['_ESCROWCREATED']._serialized_start=1709
-  _globals['_ESCROWCREATED']._serialized_end=1950
-  _globals['_ESCROWAWAITFUNDS']._serialized_start=1952
-  _globals['_ESCROWAWAITFUNDS']._serialized_end=2035
-  _globals['_ESCROWPAYMENTINTENTRECORDED']._serialized_start=2037
-  _globals['_ESCROWPAYMENTINTENTRECORDED']._serialized_end=2095
-  _globals['_ESCROWPAYMENTFAILED']._serialized_start=2097
-  _globals['_ESCROWPAYMENTFAILED']._serialized_end=2187
-  _globals['_ESCROWFUNDSHELD']._serialized_start=2189
-  _globals['_ESCROWFUNDSHELD']._serialized_end=2269
-  _globals['_ESCROWDELIVERED']._serialized_start=2271
-  _globals['_ESCROWDELIVERED']._serialized_end=2342
-  _globals['_ESCROWTRANSFERREQUESTED']._serialized_start=2345
-  _globals['_ESCROWTRANSFERREQUESTED']._serialized_end=2522
-  _globals['_ESCROWTRANSFERFAILED']._serialized_start=2524
-  _globals['_ESCROWTRANSFERFAILED']._serialized_end=2614
-  _globals['_ESCROWRELEASED']._serialized_start=2616
-  _globals['_ESCROWRELEASED']._serialized_end=2687
-  _globals['_ESCROWREFUNDREQUESTED']._serialized_start=2690
-  _globals['_ESCROWREFUNDREQUESTED']._serialized_end=2881
-  _globals['_ESCROWREFUNDFAILED']._serialized_start=2883
-  _globals['_ESCROWREFUNDFAILED']._serialized_end=2971
-  _globals['_ESCROWREFUNDED']._serialized_start=2973
-  _globals['_ESCROWREFUNDED']._serialized_end=3042
-  _globals['_ESCROWCANCELLED']._serialized_start=3044
-  _globals['_ESCROWCANCELLED']._serialized_end=3117
-  _globals['_ESCROWDISPUTED']._serialized_start=3119
-  _globals['_ESCROWDISPUTED']._serialized_end=3188
-  _globals['_ESCROWCOMMANDREJECTED']._serialized_start=3191
-  _globals['_ESCROWCOMMANDREJECTED']._serialized_end=3321
-  _globals['_ESCROWTRANSFERSUBMITTED']._serialized_start=3323
-  _globals['_ESCROWTRANSFERSUBMITTED']._serialized_end=3397
-  _globals['_ESCROWREFUNDSUBMITTED']._serialized_start=3399
-  _globals['_ESCROWREFUNDSUBMITTED']._serialized_end=3469
-  _globals['_ESCROWPAYMENTRETURNED']._serialized_start=3472
-  _globals['_ESCROWPAYMENTRETURNED']._serialized_end=3602
-  _globals['_ESCROWPAYMENTUNDERREVIEW']._serialized_start=3605
-  _globals['_ESCROWPAYMENTUNDERREVIEW']._serialized_end=3744
-  _globals['_ESCROWREVIEWAPPROVED']._serialized_start=3746
-  _globals['_ESCROWREVIEWAPPROVED']._serialized_end=3821
-  _globals['_ESCROWREVIEWREJECTED']._serialized_start=3823
-  _globals['_ESCROWREVIEWREJECTED']._serialized_end=3898
-  _globals['_ESCROWCHARGEBACKOPENED']._serialized_start=3900
-  _globals['_ESCROWCHARGEBACKOPENED']._serialized_end=3994
-  _globals['_ESCROWCHARGEBACKCLOSED']._serialized_start=3996
-  _globals['_ESCROWCHARGEBACKCLOSED']._serialized_end=4056
-  _globals['_ESCROWTRANSFERREVERSED']._serialized_start=4058
-  _globals['_ESCROWTRANSFERREVERSED']._serialized_end=4137
+  _globals['_ESCROWEVENT']._serialized_start=117
+  _globals['_ESCROWEVENT']._serialized_end=1739
+  _globals['_ESCROWCREATED']._serialized_start=1742
+  _globals['_ESCROWCREATED']._serialized_end=1983
+  _globals['_ESCROWAWAITFUNDS']._serialized_start=1986
+  _globals['_ESCROWAWAITFUNDS']._serialized_end=2123
+  _globals['_ESCROWPAYMENTINTENTRECORDED']._serialized_start=2125
+  _globals['_ESCROWPAYMENTINTENTRECORDED']._serialized_end=2183
+  _globals['_ESCROWPAYMENTFAILED']._serialized_start=2185
+  _globals['_ESCROWPAYMENTFAILED']._serialized_end=2275
+  _globals['_ESCROWFUNDSHELD']._serialized_start=2277
+  _globals['_ESCROWFUNDSHELD']._serialized_end=2357
+  _globals['_ESCROWDELIVERED']._serialized_start=2359
+  _globals['_ESCROWDELIVERED']._serialized_end=2483
+  _globals['_ESCROWTRANSFERREQUESTED']._serialized_start=2486
+  _globals['_ESCROWTRANSFERREQUESTED']._serialized_end=2663
+  _globals['_ESCROWTRANSFERFAILED']._serialized_start=2666
+  _globals['_ESCROWTRANSFERFAILED']._serialized_end=2802
+  _globals['_ESCROWRELEASED']._serialized_start=2804
+  _globals['_ESCROWRELEASED']._serialized_end=2875
+  _globals['_ESCROWREFUNDREQUESTED']._serialized_start=2878
+  _globals['_ESCROWREFUNDREQUESTED']._serialized_end=3069
+  _globals['_ESCROWREFUNDFAILED']._serialized_start=3072
+  _globals['_ESCROWREFUNDFAILED']._serialized_end=3206
+  _globals['_ESCROWREFUNDED']._serialized_start=3208
+  _globals['_ESCROWREFUNDED']._serialized_end=3277
+  _globals['_ESCROWCANCELLED']._serialized_start=3279
+  _globals['_ESCROWCANCELLED']._serialized_end=3352
+  _globals['_ESCROWDISPUTED']._serialized_start=3354
+  _globals['_ESCROWDISPUTED']._serialized_end=3423
+  _globals['_ESCROWCOMMANDREJECTED']._serialized_start=3426
+  _globals['_ESCROWCOMMANDREJECTED']._serialized_end=3556
+  _globals['_ESCROWTRANSFERSUBMITTED']._serialized_start=3558
+  _globals['_ESCROWTRANSFERSUBMITTED']._serialized_end=3632
+  _globals['_ESCROWREFUNDSUBMITTED']._serialized_start=3634
+  _globals['_ESCROWREFUNDSUBMITTED']._serialized_end=3704
+  _globals['_ESCROWPAYMENTRETURNED']._serialized_start=3707
+  _globals['_ESCROWPAYMENTRETURNED']._serialized_end=3837
+  _globals['_ESCROWPAYMENTUNDERREVIEW']._serialized_start=3840
+  _globals['_ESCROWPAYMENTUNDERREVIEW']._serialized_end=3979
+  _globals['_ESCROWREVIEWAPPROVED']._serialized_start=3981
+  _globals['_ESCROWREVIEWAPPROVED']._serialized_end=4056
+  _globals['_ESCROWREVIEWREJECTED']._serialized_start=4058
+  _globals['_ESCROWREVIEWREJECTED']._serialized_end=4133
+  _globals['_ESCROWCHARGEBACKOPENED']._serialized_start=4135
+  _globals['_ESCROWCHARGEBACKOPENED']._serialized_end=4229
+  _globals['_ESCROWCHARGEBACKCLOSED']._serialized_start=4231
+  _globals['_ESCROWCHARGEBACKCLOSED']._serialized_end=4291
+  _globals['_ESCROWTRANSFERREVERSED']._serialized_start=4293
+  _globals['_ESCROWTRANSFERREVERSED']._serialized_end=4372
 # @@protoc_insertion_point(module_scope)

@@ -7,6 +7,7 @@ from schemas.common.v1 import types_pb2 as _types_pb2
 from schemas.escrow.v1 import types_pb2 as _types_pb2_1
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -192,18 +193,24 @@ class EscrowAwaitFunds(_message.Message):
 
     AMOUNT_FIELD_NUMBER: _builtins.int
     RAIL_FIELD_NUMBER: _builtins.int
+    FUNDING_DEADLINE_FIELD_NUMBER: _builtins.int
     rail: _types_pb2.Rail.ValueType
     @_builtins.property
     def amount(self) -> _types_pb2.Money: ...
+    @_builtins.property
+    def funding_deadline(self) -> _timestamp_pb2.Timestamp:
+        """Unfunded by then, the scheduler cancels the escrow (Policy.funding_timeout after creation)."""
+
     def __init__(
         self,
         *,
         amount: _types_pb2.Money | None = ...,
         rail: _types_pb2.Rail.ValueType = ...,
+        funding_deadline: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "funding_deadline", b"funding_deadline"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "rail", b"rail"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "funding_deadline", b"funding_deadline", "rail", b"rail"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -283,18 +290,24 @@ class EscrowDelivered(_message.Message):
 
     DELIVERED_BY_FIELD_NUMBER: _builtins.int
     NOTE_FIELD_NUMBER: _builtins.int
+    AUTO_RELEASE_AT_FIELD_NUMBER: _builtins.int
     note: _builtins.str
     @_builtins.property
     def delivered_by(self) -> _types_pb2.Actor: ...
+    @_builtins.property
+    def auto_release_at(self) -> _timestamp_pb2.Timestamp:
+        """Neither released nor disputed by then, the scheduler releases the funds to the seller."""
+
     def __init__(
         self,
         *,
         delivered_by: _types_pb2.Actor | None = ...,
         note: _builtins.str = ...,
+        auto_release_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["delivered_by", b"delivered_by"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["auto_release_at", b"auto_release_at", "delivered_by", b"delivered_by"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["delivered_by", b"delivered_by", "note", b"note"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["auto_release_at", b"auto_release_at", "delivered_by", b"delivered_by", "note", b"note"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -339,19 +352,25 @@ class EscrowTransferFailed(_message.Message):
     PAYMENT_COMMAND_ID_FIELD_NUMBER: _builtins.int
     FAILURE_CODE_FIELD_NUMBER: _builtins.int
     ATTEMPTS_FIELD_NUMBER: _builtins.int
+    RETRY_AT_FIELD_NUMBER: _builtins.int
     payment_command_id: _builtins.str
     failure_code: _builtins.str
     attempts: _builtins.int
+    @_builtins.property
+    def retry_at(self) -> _timestamp_pb2.Timestamp:
+        """When the scheduler retries the payout; unset once retries are exhausted (an admin decides)."""
+
     def __init__(
         self,
         *,
         payment_command_id: _builtins.str = ...,
         failure_code: _builtins.str = ...,
         attempts: _builtins.int = ...,
+        retry_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["retry_at", b"retry_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "failure_code", b"failure_code", "payment_command_id", b"payment_command_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "failure_code", b"failure_code", "payment_command_id", b"payment_command_id", "retry_at", b"retry_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -420,19 +439,25 @@ class EscrowRefundFailed(_message.Message):
     PAYMENT_COMMAND_ID_FIELD_NUMBER: _builtins.int
     FAILURE_CODE_FIELD_NUMBER: _builtins.int
     ATTEMPTS_FIELD_NUMBER: _builtins.int
+    RETRY_AT_FIELD_NUMBER: _builtins.int
     payment_command_id: _builtins.str
     failure_code: _builtins.str
     attempts: _builtins.int
+    @_builtins.property
+    def retry_at(self) -> _timestamp_pb2.Timestamp:
+        """When the scheduler retries the payout; unset once retries are exhausted (an admin decides)."""
+
     def __init__(
         self,
         *,
         payment_command_id: _builtins.str = ...,
         failure_code: _builtins.str = ...,
         attempts: _builtins.int = ...,
+        retry_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["retry_at", b"retry_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "failure_code", b"failure_code", "payment_command_id", b"payment_command_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "failure_code", b"failure_code", "payment_command_id", b"payment_command_id", "retry_at", b"retry_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -51,6 +51,8 @@ class EscrowState(_message.Message):
     DELIVERED_AT_FIELD_NUMBER: _builtins.int
     PAYMENT_UNDER_REVIEW_FIELD_NUMBER: _builtins.int
     PAYOUT_TO_RETRY_FIELD_NUMBER: _builtins.int
+    FUNDING_DEADLINE_FIELD_NUMBER: _builtins.int
+    AUTO_RELEASE_AT_FIELD_NUMBER: _builtins.int
     escrow_id: _builtins.str
     contract_id: _builtins.str
     status: _types_pb2.EscrowStatus.ValueType
@@ -86,6 +88,12 @@ class EscrowState(_message.Message):
 
     @_builtins.property
     def delivered_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def funding_deadline(self) -> _timestamp_pb2.Timestamp:
+        """The deadlines set when the clocks started (EscrowAwaitFunds, EscrowDelivered)."""
+
+    @_builtins.property
+    def auto_release_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
@@ -111,10 +119,12 @@ class EscrowState(_message.Message):
         delivered_at: _timestamp_pb2.Timestamp | None = ...,
         payment_under_review: _builtins.bool = ...,
         payout_to_retry: _builtins.str = ...,
+        funding_deadline: _timestamp_pb2.Timestamp | None = ...,
+        auto_release_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "created_at", b"created_at", "delivered_at", b"delivered_at", "updated_at", b"updated_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "auto_release_at", b"auto_release_at", "created_at", b"created_at", "delivered_at", b"delivered_at", "funding_deadline", b"funding_deadline", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "buyer_id", b"buyer_id", "contract_id", b"contract_id", "created_at", b"created_at", "delivered_at", b"delivered_at", "escrow_id", b"escrow_id", "payment_failures", b"payment_failures", "payment_under_review", b"payment_under_review", "payout_to_retry", b"payout_to_retry", "pending_refund_command_id", b"pending_refund_command_id", "pending_transfer_command_id", b"pending_transfer_command_id", "processed_ids", b"processed_ids", "provider_payment_id", b"provider_payment_id", "rail", b"rail", "refund_failures", b"refund_failures", "seller_id", b"seller_id", "seller_stripe_account_id", b"seller_stripe_account_id", "seller_wallet_address", b"seller_wallet_address", "status", b"status", "transfer_failures", b"transfer_failures", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "auto_release_at", b"auto_release_at", "buyer_id", b"buyer_id", "contract_id", b"contract_id", "created_at", b"created_at", "delivered_at", b"delivered_at", "escrow_id", b"escrow_id", "funding_deadline", b"funding_deadline", "payment_failures", b"payment_failures", "payment_under_review", b"payment_under_review", "payout_to_retry", b"payout_to_retry", "pending_refund_command_id", b"pending_refund_command_id", "pending_transfer_command_id", b"pending_transfer_command_id", "processed_ids", b"processed_ids", "provider_payment_id", b"provider_payment_id", "rail", b"rail", "refund_failures", b"refund_failures", "seller_id", b"seller_id", "seller_stripe_account_id", b"seller_stripe_account_id", "seller_wallet_address", b"seller_wallet_address", "status", b"status", "transfer_failures", b"transfer_failures", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

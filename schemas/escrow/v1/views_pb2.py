@@ -27,33 +27,33 @@ from schemas.escrow.v1 import types_pb2 as escrow_dot_v1_dot_types__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15\x65scrow/v1/views.proto\x12\tescrow.v1\x1a\x15\x63ommon/v1/types.proto\x1a\x15\x65scrow/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc5\x05\n\nEscrowView\x12\x11\n\tescrow_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ontract_id\x18\x02 \x01(\t\x12\'\n\x06status\x18\x03 \x01(\x0e\x32\x17.escrow.v1.EscrowStatus\x12\x10\n\x08\x62uyer_id\x18\x04 \x01(\t\x12\x11\n\tseller_id\x18\x05 \x01(\t\x12 \n\x06\x61mount\x18\x06 \x01(\x0b\x32\x10.common.v1.Money\x12\x1d\n\x04rail\x18\x07 \x01(\x0e\x32\x0f.common.v1.Rail\x12\x0f\n\x07version\x18\x08 \x01(\x03\x12\'\n\x07payment\x18\t \x01(\x0b\x32\x16.escrow.v1.PaymentInit\x12\x13\n\x0btransfer_id\x18\n \x01(\t\x12\x11\n\trefund_id\x18\x0b \x01(\t\x12#\n\x07\x64ispute\x18\x0c \x01(\x0b\x32\x12.escrow.v1.Dispute\x12.\n\ncreated_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\x07history\x18\x0f \x03(\x0b\x32\x17.escrow.v1.HistoryEntry\x12+\n\x08\x63ommands\x18\x10 \x03(\x0b\x32\x19.escrow.v1.CommandOutcome\x12)\n\x07returns\x18\x11 \x03(\x0b\x32\x18.escrow.v1.PaymentReturn\x12\x1b\n\x13payout_submitted_id\x18\x12 \x01(\t\x12!\n\x06review\x18\x13 \x01(\x0b\x32\x11.escrow.v1.Review\x12*\n\x0b\x63hargebacks\x18\x14 \x03(\x0b\x32\x15.escrow.v1.Chargeback\x12+\n\x11transfer_reversed\x18\x15 \x01(\x0b\x32\x10.common.v1.Money\"b\n\nChargeback\x12\x12\n\ndispute_id\x18\x01 \x01(\t\x12 \n\x06\x61mount\x18\x02 \x01(\x0b\x32\x10.common.v1.Money\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x0e\n\x06status\x18\x04 \x01(\t\"\xf9\x01\n\x06Review\x12\'\n\x06status\x18\x01 \x01(\x0e\x32\x17.escrow.v1.ReviewStatus\x12\x1b\n\x13provider_payment_id\x18\x02 \x01(\t\x12 \n\x06\x61mount\x18\x03 \x01(\x0b\x32\x10.common.v1.Money\x12\x12\n\nrisk_score\x18\x04 \x01(\x05\x12\x1c\n\x14payer_wallet_address\x18\x05 \x01(\t\x12+\n\x07held_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x07 \x01(\t\x12\x0c\n\x04note\x18\x08 \x01(\t\"\xb0\x01\n\rPaymentReturn\x12\x1b\n\x13provider_payment_id\x18\x01 \x01(\t\x12 \n\x06\x61mount\x18\x02 \x01(\x0b\x32\x10.common.v1.Money\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\'\n\x06status\x18\x04 \x01(\x0e\x32\x17.escrow.v1.ReturnStatus\x12\x11\n\treturn_id\x18\x05 \x01(\t\x12\x14\n\x0c\x66\x61ilure_code\x18\x06 \x01(\t\"Z\n\x0bPaymentInit\x12\x1b\n\x13provider_payment_id\x18\x01 \x01(\t\x12\x15\n\rclient_secret\x18\x02 \x01(\t\x12\x17\n\x0f\x64\x65posit_address\x18\x03 \x01(\t\"p\n\x07\x44ispute\x12#\n\traised_by\x18\x01 \x01(\x0b\x32\x10.common.v1.Actor\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x30\n\nresolution\x18\x03 \x01(\x0e\x32\x1c.escrow.v1.DisputeResolution\"v\n\x0cHistoryEntry\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x12\n\nevent_type\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x86\x01\n\x0e\x43ommandOutcome\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12(\n\x06status\x18\x02 \x01(\x0e\x32\x18.escrow.v1.CommandStatus\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t\x12\x16\n\x0eissuer_user_id\x18\x05 \x01(\t*\x9d\x01\n\x0cReviewStatus\x12\x1d\n\x19REVIEW_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15REVIEW_STATUS_PENDING\x10\x01\x12\x1a\n\x16REVIEW_STATUS_APPROVED\x10\x02\x12\x1a\n\x16REVIEW_STATUS_REJECTED\x10\x03\x12\x1b\n\x17REVIEW_STATUS_WITHDRAWN\x10\x04*\x80\x01\n\x0cReturnStatus\x12\x1d\n\x19RETURN_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17RETURN_STATUS_REQUESTED\x10\x01\x12\x1a\n\x16RETURN_STATUS_RETURNED\x10\x02\x12\x18\n\x14RETURN_STATUS_FAILED\x10\x03*h\n\rCommandStatus\x12\x1e\n\x1a\x43OMMAND_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x43OMMAND_STATUS_APPLIED\x10\x01\x12\x1b\n\x17\x43OMMAND_STATUS_REJECTED\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15\x65scrow/v1/views.proto\x12\tescrow.v1\x1a\x15\x63ommon/v1/types.proto\x1a\x15\x65scrow/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe5\x06\n\nEscrowView\x12\x11\n\tescrow_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ontract_id\x18\x02 \x01(\t\x12\'\n\x06status\x18\x03 \x01(\x0e\x32\x17.escrow.v1.EscrowStatus\x12\x10\n\x08\x62uyer_id\x18\x04 \x01(\t\x12\x11\n\tseller_id\x18\x05 \x01(\t\x12 \n\x06\x61mount\x18\x06 \x01(\x0b\x32\x10.common.v1.Money\x12\x1d\n\x04rail\x18\x07 \x01(\x0e\x32\x0f.common.v1.Rail\x12\x0f\n\x07version\x18\x08 \x01(\x03\x12\'\n\x07payment\x18\t \x01(\x0b\x32\x16.escrow.v1.PaymentInit\x12\x13\n\x0btransfer_id\x18\n \x01(\t\x12\x11\n\trefund_id\x18\x0b \x01(\t\x12#\n\x07\x64ispute\x18\x0c \x01(\x0b\x32\x12.escrow.v1.Dispute\x12.\n\ncreated_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\x07history\x18\x0f \x03(\x0b\x32\x17.escrow.v1.HistoryEntry\x12+\n\x08\x63ommands\x18\x10 \x03(\x0b\x32\x19.escrow.v1.CommandOutcome\x12)\n\x07returns\x18\x11 \x03(\x0b\x32\x18.escrow.v1.PaymentReturn\x12\x1b\n\x13payout_submitted_id\x18\x12 \x01(\t\x12!\n\x06review\x18\x13 \x01(\x0b\x32\x11.escrow.v1.Review\x12*\n\x0b\x63hargebacks\x18\x14 \x03(\x0b\x32\x15.escrow.v1.Chargeback\x12+\n\x11transfer_reversed\x18\x15 \x01(\x0b\x32\x10.common.v1.Money\x12\x34\n\x10\x66unding_deadline\x18\x16 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0f\x61uto_release_at\x18\x17 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0fpayout_retry_at\x18\x18 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"b\n\nChargeback\x12\x12\n\ndispute_id\x18\x01 \x01(\t\x12 \n\x06\x61mount\x18\x02 \x01(\x0b\x32\x10.common.v1.Money\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x0e\n\x06status\x18\x04 \x01(\t\"\xf9\x01\n\x06Review\x12\'\n\x06status\x18\x01 \x01(\x0e\x32\x17.escrow.v1.ReviewStatus\x12\x1b\n\x13provider_payment_id\x18\x02 \x01(\t\x12 \n\x06\x61mount\x18\x03 \x01(\x0b\x32\x10.common.v1.Money\x12\x12\n\nrisk_score\x18\x04 \x01(\x05\x12\x1c\n\x14payer_wallet_address\x18\x05 \x01(\t\x12+\n\x07held_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x07 \x01(\t\x12\x0c\n\x04note\x18\x08 \x01(\t\"\xb0\x01\n\rPaymentReturn\x12\x1b\n\x13provider_payment_id\x18\x01 \x01(\t\x12 \n\x06\x61mount\x18\x02 \x01(\x0b\x32\x10.common.v1.Money\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\'\n\x06status\x18\x04 \x01(\x0e\x32\x17.escrow.v1.ReturnStatus\x12\x11\n\treturn_id\x18\x05 \x01(\t\x12\x14\n\x0c\x66\x61ilure_code\x18\x06 \x01(\t\"Z\n\x0bPaymentInit\x12\x1b\n\x13provider_payment_id\x18\x01 \x01(\t\x12\x15\n\rclient_secret\x18\x02 \x01(\t\x12\x17\n\x0f\x64\x65posit_address\x18\x03 \x01(\t\"p\n\x07\x44ispute\x12#\n\traised_by\x18\x01 \x01(\x0b\x32\x10.common.v1.Actor\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x30\n\nresolution\x18\x03 \x01(\x0e\x32\x1c.escrow.v1.DisputeResolution\"v\n\x0cHistoryEntry\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x12\n\nevent_type\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x86\x01\n\x0e\x43ommandOutcome\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12(\n\x06status\x18\x02 \x01(\x0e\x32\x18.escrow.v1.CommandStatus\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t\x12\x16\n\x0eissuer_user_id\x18\x05 \x01(\t*\x9d\x01\n\x0cReviewStatus\x12\x1d\n\x19REVIEW_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15REVIEW_STATUS_PENDING\x10\x01\x12\x1a\n\x16REVIEW_STATUS_APPROVED\x10\x02\x12\x1a\n\x16REVIEW_STATUS_REJECTED\x10\x03\x12\x1b\n\x17REVIEW_STATUS_WITHDRAWN\x10\x04*\x80\x01\n\x0cReturnStatus\x12\x1d\n\x19RETURN_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17RETURN_STATUS_REQUESTED\x10\x01\x12\x1a\n\x16RETURN_STATUS_RETURNED\x10\x02\x12\x18\n\x14RETURN_STATUS_FAILED\x10\x03*h\n\rCommandStatus\x12\x1e\n\x1a\x43OMMAND_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x43OMMAND_STATUS_APPLIED\x10\x01\x12\x1b\n\x17\x43OMMAND_STATUS_REJECTED\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'schemas.escrow.v1.views_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_REVIEWSTATUS']._serialized_start=1822
-  _globals['_REVIEWSTATUS']._serialized_end=1979
-  _globals['_RETURNSTATUS']._serialized_start=1982
-  _globals['_RETURNSTATUS']._serialized_end=2110
-  _globals['_COMMANDSTATUS']._serialized_start=2112
-  _globals['_COMMANDSTATUS']._serialized_end=2216
+  _globals['_REVIEWSTATUS']._serialized_start=1982
+  _globals['_REVIEWSTATUS']._serialized_end=2139
+  _globals['_RETURNSTATUS']._serialized_start=2142
+  _globals['_RETURNSTATUS']._serialized_end=2270
+  _globals['_COMMANDSTATUS']._serialized_start=2272
+  _globals['_COMMANDSTATUS']._serialized_end=2376
   _globals['_ESCROWVIEW']._serialized_start=116
-  _globals['_ESCROWVIEW']._serialized_end=825
-  _globals['_CHARGEBACK']._serialized_start=827
-  _globals['_CHARGEBACK']._serialized_end=925
-  _globals['_REVIEW']._serialized_start=928
-  _globals['_REVIEW']._serialized_end=1177
-  _globals['_PAYMENTRETURN']._serialized_start=1180
-  _globals['_PAYMENTRETURN']._serialized_end=1356
-  _globals['_PAYMENTINIT']._serialized_start=1358
-  _globals['_PAYMENTINIT']._serialized_end=1448
-  _globals['_DISPUTE']._serialized_start=1450
-  _globals['_DISPUTE']._serialized_end=1562
-  _globals['_HISTORYENTRY']._serialized_start=1564
-  _globals['_HISTORYENTRY']._serialized_end=1682
-  _globals['_COMMANDOUTCOME']._serialized_start=1685
-  _globals['_COMMANDOUTCOME']._serialized_end=1819
+  _globals['_ESCROWVIEW']._serialized_end=985
+  _globals['_CHARGEBACK']._serialized_start=987
+  _globals['_CHARGEBACK']._serialized_end=1085
+  _globals['_REVIEW']._serialized_start=1088
+  _globals['_REVIEW']._serialized_end=1337
+  _globals['_PAYMENTRETURN']._serialized_start=1340
+  _globals['_PAYMENTRETURN']._serialized_end=1516
+  _globals['_PAYMENTINIT']._serialized_start=1518
+  _globals['_PAYMENTINIT']._serialized_end=1608
+  _globals['_DISPUTE']._serialized_start=1610
+  _globals['_DISPUTE']._serialized_end=1722
+  _globals['_HISTORYENTRY']._serialized_start=1724
+  _globals['_HISTORYENTRY']._serialized_end=1842
+  _globals['_COMMANDOUTCOME']._serialized_start=1845
+  _globals['_COMMANDOUTCOME']._serialized_end=1979
 # @@protoc_insertion_point(module_scope)

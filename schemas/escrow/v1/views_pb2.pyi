@@ -110,6 +110,9 @@ class EscrowView(_message.Message):
     REVIEW_FIELD_NUMBER: _builtins.int
     CHARGEBACKS_FIELD_NUMBER: _builtins.int
     TRANSFER_REVERSED_FIELD_NUMBER: _builtins.int
+    FUNDING_DEADLINE_FIELD_NUMBER: _builtins.int
+    AUTO_RELEASE_AT_FIELD_NUMBER: _builtins.int
+    PAYOUT_RETRY_AT_FIELD_NUMBER: _builtins.int
     escrow_id: _builtins.str
     contract_id: _builtins.str
     status: _types_pb2.EscrowStatus.ValueType
@@ -155,6 +158,18 @@ class EscrowView(_message.Message):
     def transfer_reversed(self) -> _types_pb2_1.Money:
         """Money taken back from the seller after a release (Stripe transfer reversals), in total."""
 
+    @_builtins.property
+    def funding_deadline(self) -> _timestamp_pb2.Timestamp:
+        """The next deadline, while it runs: unfunded by funding_deadline, the escrow is cancelled;
+        delivered and neither released nor disputed by auto_release_at, it is released.
+        """
+
+    @_builtins.property
+    def auto_release_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def payout_retry_at(self) -> _timestamp_pb2.Timestamp:
+        """When a failed payout is retried automatically; unset when none is scheduled."""
+
     def __init__(
         self,
         *,
@@ -179,10 +194,13 @@ class EscrowView(_message.Message):
         review: Global___Review | None = ...,
         chargebacks: _abc.Iterable[Global___Chargeback] | None = ...,
         transfer_reversed: _types_pb2_1.Money | None = ...,
+        funding_deadline: _timestamp_pb2.Timestamp | None = ...,
+        auto_release_at: _timestamp_pb2.Timestamp | None = ...,
+        payout_retry_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "created_at", b"created_at", "dispute", b"dispute", "payment", b"payment", "review", b"review", "transfer_reversed", b"transfer_reversed", "updated_at", b"updated_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "auto_release_at", b"auto_release_at", "created_at", b"created_at", "dispute", b"dispute", "funding_deadline", b"funding_deadline", "payment", b"payment", "payout_retry_at", b"payout_retry_at", "review", b"review", "transfer_reversed", b"transfer_reversed", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "buyer_id", b"buyer_id", "chargebacks", b"chargebacks", "commands", b"commands", "contract_id", b"contract_id", "created_at", b"created_at", "dispute", b"dispute", "escrow_id", b"escrow_id", "history", b"history", "payment", b"payment", "payout_submitted_id", b"payout_submitted_id", "rail", b"rail", "refund_id", b"refund_id", "returns", b"returns", "review", b"review", "seller_id", b"seller_id", "status", b"status", "transfer_id", b"transfer_id", "transfer_reversed", b"transfer_reversed", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "auto_release_at", b"auto_release_at", "buyer_id", b"buyer_id", "chargebacks", b"chargebacks", "commands", b"commands", "contract_id", b"contract_id", "created_at", b"created_at", "dispute", b"dispute", "escrow_id", b"escrow_id", "funding_deadline", b"funding_deadline", "history", b"history", "payment", b"payment", "payout_retry_at", b"payout_retry_at", "payout_submitted_id", b"payout_submitted_id", "rail", b"rail", "refund_id", b"refund_id", "returns", b"returns", "review", b"review", "seller_id", b"seller_id", "status", b"status", "transfer_id", b"transfer_id", "transfer_reversed", b"transfer_reversed", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -53,8 +53,7 @@ from kernel.messages import (
     TransferToSeller,
 )
 from kernel.model import (
-    AUTO_RELEASE_AFTER,
-    FUNDING_TIMEOUT,
+    DEFAULT_POLICY,
     MAX_PAYMENT_FAILURES,
     Actor,
     DisputeResolution,
@@ -229,11 +228,11 @@ class TestAwaitFunds:
         command = CancelEscrow(command_meta(actor=SCHEDULER), "funding timed out")
 
         assert_rejected(
-            decide(state, command, NOW + FUNDING_TIMEOUT - timedelta(seconds=1)),
+            decide(state, command, NOW + DEFAULT_POLICY.funding_timeout - timedelta(seconds=1)),
             state,
             Reason.TIMEOUT_NOT_REACHED,
         )
-        decision = decide(state, command, NOW + FUNDING_TIMEOUT)
+        decision = decide(state, command, NOW + DEFAULT_POLICY.funding_timeout)
         assert decision.state is not None and decision.state.status is S.CANCELLED
 
 
@@ -392,10 +391,10 @@ class TestDelivered:
         state = escrow_in(S.DELIVERED)
         command = ReleaseFunds(command_meta(actor=SCHEDULER))
 
-        early = decide(state, command, NOW + AUTO_RELEASE_AFTER - timedelta(seconds=1))
+        early = decide(state, command, NOW + DEFAULT_POLICY.auto_release_after - timedelta(seconds=1))
         assert_rejected(early, state, Reason.TIMEOUT_NOT_REACHED)
         assert isinstance(
-            decide(state, command, NOW + AUTO_RELEASE_AFTER).payment_commands[0], TransferToSeller
+            decide(state, command, NOW + DEFAULT_POLICY.auto_release_after).payment_commands[0], TransferToSeller
         )
 
     def test_the_transfer_succeeding_releases_the_escrow(self) -> None:
