@@ -133,6 +133,11 @@ class Tail:
         except TimeoutError:
             raise RuntimeError(f"{topic}: no metadata ({errors[-1]})") from None
 
+    def drain(self, seconds: float) -> None:
+        """Reads into ``records`` whatever arrives within ``seconds`` (to check nothing more
+        came)."""
+        self.records.extend(self.poll_batch(seconds))
+
     def poll_batch(self, timeout_s: float) -> list[Message]:
         """Whatever arrives within ``timeout_s`` (not kept in ``records``)."""
         return [m for m in self._consumer.consume(1000, timeout_s) if not m.error()]

@@ -49,3 +49,25 @@ LEDGER_VIOLATIONS = Counter(
     "Ledger invariants found broken (topologies/ledger/invariants.py), by invariant",
     ["invariant"],
 )
+TIMERS_SET = Counter("scheduler_timers_set_total", "Timers set or moved by escrow events", ["kind"])
+TIMERS_CANCELLED = Counter(
+    "scheduler_timers_cancelled_total", "Timers cancelled before they were due", ["kind"]
+)
+TIMERS_FIRED = Counter(
+    "scheduler_timers_fired_total", "Timers that fired their system command", ["kind"]
+)
+TIMER_LATENESS = Histogram(
+    "scheduler_timer_lateness_seconds",
+    "From a timer's due time to the tick that fired it",
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+RECONCILIATION_RECOVERED = Counter(
+    "reconciliation_recovered_total",
+    "Provider outcomes whose webhook was lost, recovered by the hourly reconciliation",
+    ["provider", "kind"],  # kind: payment | transfer | refund | return
+)
+RECONCILIATION_DISCREPANCIES = Counter(
+    "reconciliation_discrepancies_total",
+    "Mismatches between the ledger and a provider found by the daily reconciliation (new ones)",
+    ["provider", "kind"],  # kind: missing_at_provider | missing_in_ledger | amount_mismatch | ...
+)

@@ -1,0 +1,68 @@
+"""The scheduler topology: ``escrow.events.v1`` -> durable timers -> the system commands of the
+escrow's clocks on ``escrow.commands.v1`` (``CancelEscrow`` FUNDING_TIMEOUT, ``ReleaseFunds``
+AUTO_RELEASE, ``RetryPayout``), exactly-once (DESIGN.md §4, "Timers"; seeds: 003 §4.15).
+
+Timers are partitioned like the escrow events (key: escrow_id), so instances share them as they
+share the partitions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from quixstreams import Application
+
+from connectors.topics import ESCROW_COMMANDS, ESCROW_EVENTS
+from kernel import mapping
+from kernel.messages import EscrowEvent
+from schemas.escrow.v1.commands_pb2 import EscrowCommand
+from topologies import metrics
+from topologies.records import Decoder, Output, Record, decoded
+from topologies.scheduler.ticker import TimerTicker
+from topologies.scheduler.timers import timers_after
+from topologies.settings import TopologySettings
+from topologies.wiring import application, input_topic, output_topic, route_dead_letters, serve
+
+NAME = "scheduler"
+
+
+def scheduler_handler(ticker: TimerTicker) -> Callable[..., Output]:
+    """One escrow event in: the escrow's timers set, moved or cancelled; nothing out."""
+
+    def handle(event: EscrowEvent, record: Record, *_: Any) -> Output:
+        escrow_id = event.meta.escrow_id
+        queue = ticker.queue(record.partition)
+        before = queue.timers_of(escrow_id)
+        after = timers_after(event, before)
+        if after != before:
+            queue.replace(escrow_id, before, after)
+            for kind, timer in after.items():
+                if before.get(kind) != timer:
+                    metrics.TIMERS_SET.labels(kind.name).inc()
+                    ticker.scheduled(record.partition, timer)
+            for kind in before.keys() - after.keys():
+                metrics.TIMERS_CANCELLED.labels(kind.name).inc()
+        return Output()
+
+    decoder = Decoder(ESCROW_EVENTS, mapping.EVENTS, lambda e: e.meta.escrow_id)
+    return decoded({ESCROW_EVENTS: decoder}, handle)
+
+
+def build(settings: TopologySettings, registry: Any) -> Application:
+    app = application(settings, NAME)
+    sdf = app.dataframe(input_topic(app, ESCROW_EVENTS))
+    commands = output_topic(app, ESCROW_COMMANDS, EscrowCommand, registry)
+    ticker = TimerTicker(sdf, commands)
+    sdf = sdf.apply(scheduler_handler(ticker), stateful=True, metadata=True)
+    route_dead_letters(sdf, app, [ESCROW_EVENTS])
+    ticker.register(app)
+    return app
+
+
+def main() -> None:
+    serve(build)
+
+
+if __name__ == "__main__":
+    main()
