@@ -1,5 +1,5 @@
 """The demo (the README's first command): the whole platform on the local broker, driven through
-its HTTP API and provider-style signed webhooks in four stories, printing each step with the
+its HTTP API and provider-style signed webhooks in seven stories, printing each step with the
 escrow's state and how long it took to show in the view.
 
     python -m tests.demo           # with the broker and stripe-mock up (task demo does that)
@@ -10,6 +10,7 @@ stops it, whatever happens.
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import time
@@ -37,6 +38,9 @@ from tests.provider_fakes.provider_webhooks import deposit_confirmed, stripe_eve
 
 STRIPE_AMOUNT = 500_000  # $5,000.00: the Stripe rail
 USDC_AMOUNT = 2_500_000  # $25,000.00: the USDC rail
+# The 7-day release window, shortened so the demo shows the scheduler acting (the other stories
+# release or dispute within it).
+AUTO_RELEASE_AFTER_S = 10
 
 
 # The escrows the stories made, for the ledger's summary.
@@ -231,6 +235,23 @@ def late_payment_returned(p: Platform) -> str:
     return str(s.view["status"])
 
 
+def silent_buyer_auto_released(p: Platform) -> str:
+    s = Story(p, f"(g) delivered, the buyer goes silent: released after {AUTO_RELEASE_AFTER_S} s")
+    s.contract_executed(STRIPE_AMOUNT)
+    s.step(
+        "buyer pays (Stripe webhook)", lambda: stripe_pays(s), lambda v: v["status"] == "FUNDS_HELD"
+    )
+    delivered = s.command(s.seller, "mark-delivered", "DELIVERED")
+    print(f"  auto-release at {delivered['auto_release_at']} unless the buyer acts")
+    s.step(
+        "nobody acts; the scheduler releases",
+        lambda: None,
+        lambda v: v["status"] == "RELEASED",
+    )
+    s.close()
+    return str(s.view["status"])
+
+
 def reviewed_deposit(p: Platform) -> str:
     s = Story(p, "(f) USDC deposit from a medium-risk wallet, approved in review")
     s.contract_executed(USDC_AMOUNT)
@@ -255,6 +276,7 @@ STORIES: list[tuple[Callable[[Platform], str], str]] = [
     (cancel_unfunded, "CANCELLED"),
     (late_payment_returned, "CANCELLED"),
     (reviewed_deposit, "FUNDS_HELD"),
+    (silent_buyer_auto_released, "RELEASED"),
 ]
 
 
@@ -297,7 +319,8 @@ def main() -> None:
     log = tempfile.NamedTemporaryFile(prefix="escrow-demo-", suffix=".log", delete=False)
     print(f"starting every topology, the gateway and the provider fakes (log: {log.name})")
     started = time.perf_counter()
-    with running_platform(log, GatewaySettings()) as platform:
+    env = {**os.environ, "AUTO_RELEASE_AFTER_S": str(AUTO_RELEASE_AFTER_S)}
+    with running_platform(log, GatewaySettings(), env) as platform:
         print(f"platform ready in {time.perf_counter() - started:.1f} s at {platform.gateway_url}")
         postings = Tail(platform.bootstrap, LEDGER_POSTINGS)
         failures = run_stories(platform)
