@@ -1,0 +1,129 @@
+"""Which timers each escrow event sets, moves or cancels, and what a due timer sends."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+import pytest
+
+from kernel.messages import (
+    CancelEscrow,
+    EscrowEvent,
+    MarkDelivered,
+    Message,
+    RaiseDispute,
+    ReleaseFunds,
+    RetryPayout,
+    TransferFailed,
+)
+from kernel.model import Escrow, Policy
+from tests.builders import (
+    BUYER,
+    NOW,
+    SELLER,
+    command_meta,
+    create_escrow,
+    payment_intent_created,
+    payment_meta,
+    payment_succeeded,
+)
+from topologies.escrow.decide import decide
+from topologies.scheduler.timers import (
+    AUTO_RELEASE,
+    FUNDING_TIMEOUT,
+    Timer,
+    TimerKind,
+    command_for,
+    timers_after,
+)
+
+POLICY = Policy(
+    funding_timeout=timedelta(seconds=30),
+    auto_release_after=timedelta(seconds=20),
+    payout_retry_initial=timedelta(seconds=2),
+    max_payout_failures=2,
+)
+FUNDED: list[Message] = [create_escrow(), payment_intent_created(), payment_succeeded()]
+DELIVERED: list[Message] = [*FUNDED, MarkDelivered(command_meta(actor=SELLER))]
+
+
+def timers_of(messages: Sequence[Message]) -> dict[TimerKind, Timer]:
+    """The escrow's timers after ``messages``, as the scheduler would hold them."""
+    state: Escrow | None = None
+    timers: dict[TimerKind, Timer] = {}
+    for message in messages:
+        if isinstance(message, TransferFailed) and state is not None:
+            message = TransferFailed(
+                payment_meta(causation_id=state.pending_transfer_command_id), "down"
+            )
+        decision = decide(state, message, NOW, POLICY)
+        state = decision.state
+        event: EscrowEvent
+        for event in decision.events:
+            timers = timers_after(event, timers)
+    return timers
+
+
+def test_creation_sets_the_funding_timeout_at_the_deadline() -> None:
+    timers = timers_of([create_escrow()])
+
+    assert list(timers) == [TimerKind.FUNDING_TIMEOUT]
+    assert timers[TimerKind.FUNDING_TIMEOUT].due_at == NOW + POLICY.funding_timeout
+
+
+def test_funding_cancels_the_funding_timeout() -> None:
+    assert timers_of(FUNDED) == {}
+
+
+def test_a_buyers_cancel_cancels_the_funding_timeout() -> None:
+    assert timers_of([create_escrow(), CancelEscrow(command_meta(actor=BUYER), "no")]) == {}
+
+
+def test_delivery_sets_the_auto_release() -> None:
+    timers = timers_of(DELIVERED)
+
+    assert list(timers) == [TimerKind.AUTO_RELEASE]
+    assert timers[TimerKind.AUTO_RELEASE].due_at == NOW + POLICY.auto_release_after
+
+
+@pytest.mark.parametrize(
+    "then",
+    [RaiseDispute(command_meta(actor=BUYER), "broken"), ReleaseFunds(command_meta(actor=BUYER))],
+    ids=["disputed", "released by the buyer"],
+)
+def test_a_dispute_or_a_release_cancels_the_auto_release(then: Message) -> None:
+    assert TimerKind.AUTO_RELEASE not in timers_of([*DELIVERED, then])
+
+
+def test_a_failed_payout_sets_a_retry_until_failures_are_exhausted() -> None:
+    failed_once = [
+        *DELIVERED,
+        ReleaseFunds(command_meta(actor=BUYER)),
+        TransferFailed(payment_meta(), "x"),
+    ]
+
+    [retry] = timers_of(failed_once).values()
+    failed_twice = [*failed_once, command_for(retry, NOW), TransferFailed(payment_meta(), "x")]
+
+    assert (retry.kind, retry.attempt) == (TimerKind.PAYOUT_RETRY, 1)
+    assert retry.due_at == NOW + POLICY.payout_retry_initial
+    assert timers_of(failed_twice) == {}  # the last allowed failure: an admin decides
+
+
+def test_each_timer_sends_its_system_command_with_an_id_derived_from_the_timer() -> None:
+    due = NOW + timedelta(hours=1)
+    funding = Timer("esc-1", TimerKind.FUNDING_TIMEOUT, due, correlation_id="corr-9")
+    release = Timer("esc-1", TimerKind.AUTO_RELEASE, due)
+    retry = Timer("esc-1", TimerKind.PAYOUT_RETRY, due, attempt=2)
+
+    cancel, auto, again = (command_for(t, due) for t in (funding, release, retry))
+
+    assert isinstance(cancel, CancelEscrow) and cancel.reason == FUNDING_TIMEOUT
+    assert isinstance(auto, ReleaseFunds) and auto.reason == AUTO_RELEASE
+    assert isinstance(again, RetryPayout)
+    assert cancel.meta.correlation_id == "corr-9" and cancel.meta.actor.role.name == "SYSTEM"
+    assert (
+        command_for(funding, due + timedelta(seconds=5)).meta.command_id == cancel.meta.command_id
+    )
+    assert len({c.meta.command_id for c in (cancel, auto, again)}) == 3
