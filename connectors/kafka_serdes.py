@@ -28,11 +28,13 @@ from schemas.ledger.v1.postings_pb2 import LedgerPosting
 from schemas.ledger.v1.violations_pb2 import LedgerViolation
 from schemas.payments.v1.commands_pb2 import PaymentCommand
 from schemas.payments.v1.events_pb2 import PaymentEvent
+from schemas.scheduler.v1.reminders_pb2 import DeadlineReminder
 from schemas.webhooks.v1.events_pb2 import WebhookEvent
 
 ENVELOPES: dict[str, type[Message]] = {
     topics.ESCROW_COMMANDS: EscrowCommand,
     topics.ESCROW_EVENTS: EscrowEvent,
+    topics.ESCROW_REMINDERS: DeadlineReminder,
     topics.PAYMENTS_COMMANDS: PaymentCommand,
     topics.PAYMENTS_EVENTS: PaymentEvent,
     topics.WEBHOOK_EVENTS: WebhookEvent,

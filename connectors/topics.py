@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 ESCROW_COMMANDS = "escrow.commands.v1"
 ESCROW_EVENTS = "escrow.events.v1"
+ESCROW_REMINDERS = "escrow.reminders.v1"
 PAYMENTS_COMMANDS = "payments.commands.v1"
 PAYMENTS_EVENTS = "payments.events.v1"
 WEBHOOK_EVENTS = "webhook.events.v1"

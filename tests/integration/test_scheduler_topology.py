@@ -8,15 +8,17 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Iterator
+from datetime import UTC
 from typing import get_args
 
 import pytest
 
-from connectors.topics import ESCROW_COMMANDS
+from connectors.topics import ESCROW_COMMANDS, ESCROW_REMINDERS
 from kernel import mapping
 from kernel.messages import (
     CancelEscrow,
     CreatePaymentIntent,
+    EscrowAwaitFunds,
     EscrowCancelled,
     EscrowCommandRejected,
     EscrowDelivered,
@@ -42,7 +44,7 @@ from tests.http_fakes import free_port
 from tests.integration.conftest import ProcessFactory
 from tests.kafka import Tail
 from tests.metrics import scrape
-from topologies.scheduler.timers import FUNDING_TIMEOUT, SystemCommand
+from topologies.scheduler.timers import FUNDING_TIMEOUT, SystemCommand, TimerKind
 
 pytestmark = pytest.mark.integration
 
@@ -83,17 +85,29 @@ def cancelled_by_timeout(harness: EscrowHarness, escrow_id: str, timeout_s: floa
     assert event.reason == FUNDING_TIMEOUT and event.cancelled_by.user_id == "scheduler"
 
 
-def test_an_unfunded_escrow_is_cancelled_when_its_funding_deadline_passes(
-    start_topology: ProcessFactory, escrow_harness: EscrowHarness, commands: Tail
+def test_an_unfunded_escrow_is_reminded_then_cancelled_when_its_funding_deadline_passes(
+    start_topology: ProcessFactory,
+    escrow_harness: EscrowHarness,
+    commands: Tail,
+    bootstrap_servers: str,
 ) -> None:
-    start_topology("escrow", FUNDING_TIMEOUT_S="4")
-    start_topology("scheduler")
+    start_topology("escrow", FUNDING_TIMEOUT_S="6")
+    start_topology("scheduler", REMINDER_BEFORE_S="3")
+    reminders = Tail(bootstrap_servers, ESCROW_REMINDERS)
     escrow_id = random_escrow_id()
 
     escrow_harness.command(create_escrow(escrow_id))
 
     cancelled_by_timeout(escrow_harness, escrow_id, CATCH_UP_S)
     assert [type(c) for c in system_commands(commands, escrow_id)] == [CancelEscrow]
+    reminders.wait_for(lambda _: bool(reminders.envelopes(escrow_id)))
+    [reminder] = reminders.envelopes(escrow_id)
+    awaiting = next(
+        e for e in escrow_harness.events_of(escrow_id) if isinstance(e, EscrowAwaitFunds)
+    )
+    assert reminder.deadline_kind == TimerKind.FUNDING_TIMEOUT
+    assert reminder.deadline.ToDatetime(tzinfo=UTC) == awaiting.funding_deadline
+    reminders.close()
 
 
 def test_a_silent_buyers_escrow_is_released_once_after_delivery(

@@ -9,32 +9,42 @@ share the partitions.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from quixstreams import Application
 
-from connectors.topics import ESCROW_COMMANDS, ESCROW_EVENTS
+from connectors.kafka_serdes import schema_registry
+from connectors.topics import ESCROW_COMMANDS, ESCROW_EVENTS, ESCROW_REMINDERS
 from kernel import mapping
 from kernel.messages import EscrowEvent
 from schemas.escrow.v1.commands_pb2 import EscrowCommand
+from schemas.scheduler.v1.reminders_pb2 import DeadlineReminder
 from topologies import metrics
 from topologies.records import Decoder, Output, Record, decoded
 from topologies.scheduler.ticker import TimerTicker
 from topologies.scheduler.timers import timers_after
 from topologies.settings import TopologySettings
-from topologies.wiring import application, input_topic, output_topic, route_dead_letters, serve
+from topologies.wiring import application, input_topic, output_topic, route_dead_letters, run
 
 NAME = "scheduler"
 
 
-def scheduler_handler(ticker: TimerTicker) -> Callable[..., Output]:
+class SchedulerSettings(TopologySettings):
+    """Environment: ``REMINDER_BEFORE_S`` (86400: a deadline's reminder goes out 24 h before it;
+    none when the deadline is nearer than that when it is set)."""
+
+    reminder_before_s: float = 86_400
+
+
+def scheduler_handler(ticker: TimerTicker, reminder_before: timedelta) -> Callable[..., Output]:
     """One escrow event in: the escrow's timers set, moved or cancelled; nothing out."""
 
     def handle(event: EscrowEvent, record: Record, *_: Any) -> Output:
         escrow_id = event.meta.escrow_id
         queue = ticker.queue(record.partition)
         before = queue.timers_of(escrow_id)
-        after = timers_after(event, before)
+        after = timers_after(event, before, reminder_before)
         if after != before:
             queue.replace(escrow_id, before, after)
             for kind, timer in after.items():
@@ -49,19 +59,23 @@ def scheduler_handler(ticker: TimerTicker) -> Callable[..., Output]:
     return decoded({ESCROW_EVENTS: decoder}, handle)
 
 
-def build(settings: TopologySettings, registry: Any) -> Application:
+def build(settings: SchedulerSettings, registry: Any) -> Application:
     app = application(settings, NAME)
     sdf = app.dataframe(input_topic(app, ESCROW_EVENTS))
     commands = output_topic(app, ESCROW_COMMANDS, EscrowCommand, registry)
-    ticker = TimerTicker(sdf, commands)
-    sdf = sdf.apply(scheduler_handler(ticker), stateful=True, metadata=True)
+    reminders = output_topic(app, ESCROW_REMINDERS, DeadlineReminder, registry)
+    ticker = TimerTicker(sdf, commands, reminders)
+    reminder_before = timedelta(seconds=settings.reminder_before_s)
+    sdf = sdf.apply(scheduler_handler(ticker, reminder_before), stateful=True, metadata=True)
     route_dead_letters(sdf, app, [ESCROW_EVENTS])
     ticker.register(app)
     return app
 
 
 def main() -> None:
-    serve(build)
+    settings = SchedulerSettings()
+    registry = schema_registry(settings.schema_registry_url)
+    run(lambda: build(settings, registry), settings)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import time
 from datetime import UTC, datetime
 from typing import cast
 
+from google.protobuf.message import Message
 from quixstreams import Application
 from quixstreams.dataframe import StreamingDataFrame
 from quixstreams.models import Topic
@@ -32,9 +33,11 @@ from quixstreams.state.base import StorePartition
 from quixstreams.state.rocksdb.transaction import RocksDBPartitionTransaction
 
 from kernel import mapping
+from kernel.mapping import fill
+from schemas.scheduler.v1.reminders_pb2 import DeadlineReminder as ReminderProto
 from topologies import metrics
 from topologies.scheduler.timer_queue import TimerQueue, due_ms
-from topologies.scheduler.timers import Timer, command_for
+from topologies.scheduler.timers import DeadlineReminder, Timer, fire
 
 logger = logging.getLogger(__name__)
 
@@ -47,13 +50,16 @@ class TimerTicker:
 
     :param sdf: the stateful dataframe whose store holds the timers.
     :param commands: ``escrow.commands.v1``, serializing escrow command envelopes.
+    :param reminders: ``escrow.reminders.v1``, serializing ``DeadlineReminder``.
     :param batch: at most this many timers fired per partition per tick (the run loop does not
         poll while a tick runs; the rest go on the next tick, milliseconds later).
     """
 
-    def __init__(self, sdf: StreamingDataFrame, commands: Topic, batch: int = 500) -> None:
+    def __init__(
+        self, sdf: StreamingDataFrame, commands: Topic, reminders: Topic, batch: int = 500
+    ) -> None:
         self._sdf = sdf
-        self._commands = commands
+        self._commands, self._reminders = commands, reminders
         self._batch = batch
         self._known: dict[int, StorePartition] = {}
         self._next_due_ms: dict[int, int] = {}
@@ -101,16 +107,7 @@ class TimerTicker:
         due = queue.due(now_ms, self._batch)
         now = datetime.fromtimestamp(now_ms / 1000, UTC)
         for timer in due:
-            command = mapping.COMMANDS.to_proto(command_for(timer, now))
-            message = self._commands.serialize(
-                key=timer.escrow_id.encode(), value=command, timestamp_ms=now_ms
-            )
-            self._sdf.processing_context.producer.produce(
-                topic=self._commands.name,
-                key=message.key,
-                value=message.value,
-                timestamp=now_ms,
-            )
+            self._produce(timer, now, now_ms)
             queue.remove(timer)
             metrics.TIMERS_FIRED.labels(timer.kind.name).inc()
             metrics.TIMER_LATENESS.observe(max(now_ms - due_ms(timer.due_at), 0) / 1000)
@@ -119,3 +116,18 @@ class TimerTicker:
             return
         next_due = queue.next_due_at()
         self._next_due_ms[partition] = NOTHING_DUE if next_due is None else due_ms(next_due)
+
+    def _produce(self, timer: Timer, now: datetime, now_ms: int) -> None:
+        """The timer's command (or reminder), in the checkpoint's transaction, stamped ``now``:
+        the escrow topology decides with the record's time, which is not before the deadline."""
+        sent = fire(timer, now)
+        value: Message
+        if isinstance(sent, DeadlineReminder):
+            topic, value = self._reminders, ReminderProto()
+            fill(value, sent)
+        else:
+            topic, value = self._commands, mapping.COMMANDS.to_proto(sent)
+        message = topic.serialize(key=timer.escrow_id.encode(), value=value, timestamp_ms=now_ms)
+        self._sdf.processing_context.producer.produce(
+            topic=topic.name, key=message.key, value=message.value, timestamp=now_ms
+        )

@@ -25,17 +25,17 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19scheduler/v1/timers.proto\x12\x0cscheduler.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x96\x01\n\x05Timer\x12\x11\n\tescrow_id\x18\x01 \x01(\t\x12%\n\x04kind\x18\x02 \x01(\x0e\x32\x17.scheduler.v1.TimerKind\x12*\n\x06\x64ue_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\x12\x16\n\x0e\x63orrelation_id\x18\x05 \x01(\t\"3\n\x0c\x45scrowTimers\x12#\n\x06timers\x18\x01 \x03(\x0b\x32\x13.scheduler.v1.Timer*\x81\x01\n\tTimerKind\x12\x1a\n\x16TIMER_KIND_UNSPECIFIED\x10\x00\x12\x1e\n\x1aTIMER_KIND_FUNDING_TIMEOUT\x10\x01\x12\x1b\n\x17TIMER_KIND_AUTO_RELEASE\x10\x02\x12\x1b\n\x17TIMER_KIND_PAYOUT_RETRY\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19scheduler/v1/timers.proto\x12\x0cscheduler.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc4\x01\n\x05Timer\x12\x11\n\tescrow_id\x18\x01 \x01(\t\x12%\n\x04kind\x18\x02 \x01(\x0e\x32\x17.scheduler.v1.TimerKind\x12*\n\x06\x64ue_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\x12\x16\n\x0e\x63orrelation_id\x18\x05 \x01(\t\x12,\n\x08\x64\x65\x61\x64line\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"3\n\x0c\x45scrowTimers\x12#\n\x06timers\x18\x01 \x03(\x0b\x32\x13.scheduler.v1.Timer*\xc8\x01\n\tTimerKind\x12\x1a\n\x16TIMER_KIND_UNSPECIFIED\x10\x00\x12\x1e\n\x1aTIMER_KIND_FUNDING_TIMEOUT\x10\x01\x12\x1b\n\x17TIMER_KIND_AUTO_RELEASE\x10\x02\x12\x1b\n\x17TIMER_KIND_PAYOUT_RETRY\x10\x03\x12\x1f\n\x1bTIMER_KIND_FUNDING_REMINDER\x10\x04\x12$\n TIMER_KIND_AUTO_RELEASE_REMINDER\x10\x05\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'schemas.scheduler.v1.timers_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_TIMERKIND']._serialized_start=283
-  _globals['_TIMERKIND']._serialized_end=412
+  _globals['_TIMERKIND']._serialized_start=329
+  _globals['_TIMERKIND']._serialized_end=529
   _globals['_TIMER']._serialized_start=77
-  _globals['_TIMER']._serialized_end=227
-  _globals['_ESCROWTIMERS']._serialized_start=229
-  _globals['_ESCROWTIMERS']._serialized_end=280
+  _globals['_TIMER']._serialized_end=273
+  _globals['_ESCROWTIMERS']._serialized_start=275
+  _globals['_ESCROWTIMERS']._serialized_end=326
 # @@protoc_insertion_point(module_scope)

@@ -33,6 +33,9 @@ class _TimerKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_TimerKind.V
     """Delivered, neither released nor disputed in time: ReleaseFunds (reason AUTO_RELEASE)."""
     TIMER_KIND_PAYOUT_RETRY: _TimerKind.ValueType  # 3
     """A failed transfer/refund, after its backoff: RetryPayout."""
+    TIMER_KIND_FUNDING_REMINDER: _TimerKind.ValueType  # 4
+    """Before the funding deadline / the auto-release: a DeadlineReminder on escrow.reminders.v1."""
+    TIMER_KIND_AUTO_RELEASE_REMINDER: _TimerKind.ValueType  # 5
 
 class TimerKind(_TimerKind, metaclass=_TimerKindEnumTypeWrapper): ...
 
@@ -43,6 +46,9 @@ TIMER_KIND_AUTO_RELEASE: TimerKind.ValueType  # 2
 """Delivered, neither released nor disputed in time: ReleaseFunds (reason AUTO_RELEASE)."""
 TIMER_KIND_PAYOUT_RETRY: TimerKind.ValueType  # 3
 """A failed transfer/refund, after its backoff: RetryPayout."""
+TIMER_KIND_FUNDING_REMINDER: TimerKind.ValueType  # 4
+"""Before the funding deadline / the auto-release: a DeadlineReminder on escrow.reminders.v1."""
+TIMER_KIND_AUTO_RELEASE_REMINDER: TimerKind.ValueType  # 5
 Global___TimerKind: _TypeAlias = TimerKind  # noqa: Y015
 
 @_typing.final
@@ -58,6 +64,7 @@ class Timer(_message.Message):
     DUE_AT_FIELD_NUMBER: _builtins.int
     ATTEMPT_FIELD_NUMBER: _builtins.int
     CORRELATION_ID_FIELD_NUMBER: _builtins.int
+    DEADLINE_FIELD_NUMBER: _builtins.int
     escrow_id: _builtins.str
     kind: Global___TimerKind.ValueType
     attempt: _builtins.int
@@ -66,6 +73,10 @@ class Timer(_message.Message):
     """Of the event that set the timer, carried to the command it fires."""
     @_builtins.property
     def due_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def deadline(self) -> _timestamp_pb2.Timestamp:
+        """A reminder's: the deadline it announces."""
+
     def __init__(
         self,
         *,
@@ -74,10 +85,11 @@ class Timer(_message.Message):
         due_at: _timestamp_pb2.Timestamp | None = ...,
         attempt: _builtins.int = ...,
         correlation_id: _builtins.str = ...,
+        deadline: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["due_at", b"due_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["deadline", b"deadline", "due_at", b"due_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt", b"attempt", "correlation_id", b"correlation_id", "due_at", b"due_at", "escrow_id", b"escrow_id", "kind", b"kind"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt", b"attempt", "correlation_id", b"correlation_id", "deadline", b"deadline", "due_at", b"due_at", "escrow_id", b"escrow_id", "kind", b"kind"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

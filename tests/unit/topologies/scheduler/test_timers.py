@@ -32,9 +32,10 @@ from topologies.escrow.decide import decide
 from topologies.scheduler.timers import (
     AUTO_RELEASE,
     FUNDING_TIMEOUT,
+    DeadlineReminder,
     Timer,
     TimerKind,
-    command_for,
+    fire,
     timers_after,
 )
 
@@ -48,7 +49,13 @@ FUNDED: list[Message] = [create_escrow(), payment_intent_created(), payment_succ
 DELIVERED: list[Message] = [*FUNDED, MarkDelivered(command_meta(actor=SELLER))]
 
 
-def timers_of(messages: Sequence[Message]) -> dict[TimerKind, Timer]:
+REMINDER_BEFORE = timedelta(seconds=10)
+K = TimerKind
+
+
+def timers_of(
+    messages: Sequence[Message], reminder_before: timedelta = REMINDER_BEFORE
+) -> dict[TimerKind, Timer]:
     """The escrow's timers after ``messages``, as the scheduler would hold them."""
     state: Escrow | None = None
     timers: dict[TimerKind, Timer] = {}
@@ -61,15 +68,22 @@ def timers_of(messages: Sequence[Message]) -> dict[TimerKind, Timer]:
         state = decision.state
         event: EscrowEvent
         for event in decision.events:
-            timers = timers_after(event, timers)
+            timers = timers_after(event, timers, reminder_before)
     return timers
 
 
-def test_creation_sets_the_funding_timeout_at_the_deadline() -> None:
+def test_creation_sets_the_funding_timeout_at_the_deadline_and_its_reminder_before() -> None:
     timers = timers_of([create_escrow()])
 
-    assert list(timers) == [TimerKind.FUNDING_TIMEOUT]
-    assert timers[TimerKind.FUNDING_TIMEOUT].due_at == NOW + POLICY.funding_timeout
+    deadline = NOW + POLICY.funding_timeout
+    assert sorted(timers) == [K.FUNDING_TIMEOUT, K.FUNDING_REMINDER]
+    assert timers[K.FUNDING_TIMEOUT].due_at == deadline
+    reminder = timers[K.FUNDING_REMINDER]
+    assert (reminder.due_at, reminder.deadline) == (deadline - REMINDER_BEFORE, deadline)
+
+
+def test_no_reminder_when_the_deadline_is_nearer_than_the_reminders_lead() -> None:
+    assert sorted(timers_of([create_escrow()], timedelta(minutes=1))) == [K.FUNDING_TIMEOUT]
 
 
 def test_funding_cancels_the_funding_timeout() -> None:
@@ -80,11 +94,11 @@ def test_a_buyers_cancel_cancels_the_funding_timeout() -> None:
     assert timers_of([create_escrow(), CancelEscrow(command_meta(actor=BUYER), "no")]) == {}
 
 
-def test_delivery_sets_the_auto_release() -> None:
+def test_delivery_sets_the_auto_release_and_its_reminder() -> None:
     timers = timers_of(DELIVERED)
 
-    assert list(timers) == [TimerKind.AUTO_RELEASE]
-    assert timers[TimerKind.AUTO_RELEASE].due_at == NOW + POLICY.auto_release_after
+    assert sorted(timers) == [K.AUTO_RELEASE, K.AUTO_RELEASE_REMINDER]
+    assert timers[K.AUTO_RELEASE].due_at == NOW + POLICY.auto_release_after
 
 
 @pytest.mark.parametrize(
@@ -92,8 +106,8 @@ def test_delivery_sets_the_auto_release() -> None:
     [RaiseDispute(command_meta(actor=BUYER), "broken"), ReleaseFunds(command_meta(actor=BUYER))],
     ids=["disputed", "released by the buyer"],
 )
-def test_a_dispute_or_a_release_cancels_the_auto_release(then: Message) -> None:
-    assert TimerKind.AUTO_RELEASE not in timers_of([*DELIVERED, then])
+def test_a_dispute_or_a_release_cancels_the_auto_release_and_its_reminder(then: Message) -> None:
+    assert timers_of([*DELIVERED, then]) == {}
 
 
 def test_a_failed_payout_sets_a_retry_until_failures_are_exhausted() -> None:
@@ -104,7 +118,9 @@ def test_a_failed_payout_sets_a_retry_until_failures_are_exhausted() -> None:
     ]
 
     [retry] = timers_of(failed_once).values()
-    failed_twice = [*failed_once, command_for(retry, NOW), TransferFailed(payment_meta(), "x")]
+    retried = fire(retry, NOW)
+    assert isinstance(retried, RetryPayout)
+    failed_twice = [*failed_once, retried, TransferFailed(payment_meta(), "x")]
 
     assert (retry.kind, retry.attempt) == (TimerKind.PAYOUT_RETRY, 1)
     assert retry.due_at == NOW + POLICY.payout_retry_initial
@@ -117,13 +133,27 @@ def test_each_timer_sends_its_system_command_with_an_id_derived_from_the_timer()
     release = Timer("esc-1", TimerKind.AUTO_RELEASE, due)
     retry = Timer("esc-1", TimerKind.PAYOUT_RETRY, due, attempt=2)
 
-    cancel, auto, again = (command_for(t, due) for t in (funding, release, retry))
+    cancel, auto, again = (fire(t, due) for t in (funding, release, retry))
 
     assert isinstance(cancel, CancelEscrow) and cancel.reason == FUNDING_TIMEOUT
     assert isinstance(auto, ReleaseFunds) and auto.reason == AUTO_RELEASE
     assert isinstance(again, RetryPayout)
     assert cancel.meta.correlation_id == "corr-9" and cancel.meta.actor.role.name == "SYSTEM"
-    assert (
-        command_for(funding, due + timedelta(seconds=5)).meta.command_id == cancel.meta.command_id
-    )
+    later = fire(funding, due + timedelta(seconds=5))
+    assert isinstance(later, CancelEscrow) and later.meta.command_id == cancel.meta.command_id
     assert len({c.meta.command_id for c in (cancel, auto, again)}) == 3
+
+
+def test_a_reminder_announces_its_deadline_with_an_id_derived_from_the_timer() -> None:
+    deadline = NOW + timedelta(days=7)
+    timer = Timer("esc-1", K.AUTO_RELEASE_REMINDER, deadline - timedelta(days=1), deadline=deadline)
+
+    sent = fire(timer, timer.due_at)
+
+    assert isinstance(sent, DeadlineReminder)
+    assert (sent.deadline_kind, sent.deadline, sent.escrow_id) == (
+        K.AUTO_RELEASE,
+        deadline,
+        "esc-1",
+    )
+    assert fire(timer, deadline).reminder_id == sent.reminder_id  # type: ignore[union-attr]
