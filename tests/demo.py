@@ -41,6 +41,7 @@ USDC_AMOUNT = 2_500_000  # $25,000.00: the USDC rail
 # The 7-day release window, shortened so the demo shows the scheduler acting (the other stories
 # release or dispute within it).
 AUTO_RELEASE_AFTER_S = 10
+POLICY_ENV = {"AUTO_RELEASE_AFTER_S": str(AUTO_RELEASE_AFTER_S)}
 
 
 # The escrows the stories made, for the ledger's summary.
@@ -319,7 +320,7 @@ def main() -> None:
     log = tempfile.NamedTemporaryFile(prefix="escrow-demo-", suffix=".log", delete=False)
     print(f"starting every topology, the gateway and the provider fakes (log: {log.name})")
     started = time.perf_counter()
-    env = {**os.environ, "AUTO_RELEASE_AFTER_S": str(AUTO_RELEASE_AFTER_S)}
+    env = {**os.environ, **POLICY_ENV}
     with running_platform(log, GatewaySettings(), env) as platform:
         print(f"platform ready in {time.perf_counter() - started:.1f} s at {platform.gateway_url}")
         postings = Tail(platform.bootstrap, LEDGER_POSTINGS)

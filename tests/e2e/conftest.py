@@ -6,6 +6,7 @@ from collections.abc import Iterator
 import pytest
 
 from gateway.settings import GatewaySettings
+from tests.demo import POLICY_ENV
 from tests.http_fakes import free_port
 from tests.platform import Platform, running_platform
 
@@ -34,6 +35,10 @@ def platform(
         "TRM_URL": f"http://127.0.0.1:{screening_port}",
         "CHAINALYSIS_URL": f"http://127.0.0.1:{screening_port}",
         "METRICS_BASE_PORT": "0",  # eight adjacent free ports cannot be promised
+        # The demo's release window; a failed payout retried after 2 s, once, then an admin's.
+        **POLICY_ENV,
+        "PAYOUT_RETRY_INITIAL_S": "2",
+        "MAX_PAYOUT_FAILURES": "2",
     }
     settings = GatewaySettings(kafka_bootstrap_servers=bootstrap_servers, gateway_port=gateway_port)
     with (

@@ -75,23 +75,30 @@ def test_prefer_wait_returns_the_outcome_once_it_exists(funded: Story) -> None:
     assert answer.headers["Preference-Applied"] == "wait=5"
 
 
-def test_a_failed_on_chain_transfer_returns_to_delivered_and_an_admin_retry_pays_once(
+def test_a_failed_on_chain_transfer_is_retried_by_the_scheduler_then_by_an_admin_and_pays_once(
     platform: Platform,
 ) -> None:
-    story = Story(platform, "a USDC transfer that fails on chain, then succeeds")
+    """With the platform's policy here: one automatic retry 2 s after a failure, then an admin."""
+    story = Story(platform, "a USDC transfer that fails on chain twice, then succeeds")
     story.contract_executed(USDC_AMOUNT)
     story.step("deposit", lambda: usdc_deposit(story, 10), lambda v: v["status"] == "FUNDS_HELD")
     story.command(story.seller, "mark-delivered", "DELIVERED")
     settlement = f"{platform.custodian_url}/_fake/settlement"
     httpx.post(settlement, json={"outcome": "failed"}).raise_for_status()
     try:
-        # The custodian accepts the transfer ("submitted"), then reports transfer.failed.
+        # The custodian accepts each transfer ("submitted"), then reports transfer.failed.
         failed = story.step(
             "buyer release (the transfer fails on chain)",
             lambda: story.buyer.command(story.escrow_id, "release").raise_for_status(),
             lambda v: "EscrowTransferFailed" in [h["event_type"] for h in v["history"]],
         )
-        assert failed["status"] == "DELIVERED" and not failed.get("payout_submitted_id")
+        assert failed["status"] == "DELIVERED" and failed.get("payout_retry_at")
+        exhausted = story.step(
+            "the scheduler retries (and it fails again)",
+            lambda: None,
+            lambda v: [h["event_type"] for h in v["history"]].count("EscrowTransferFailed") == 2,
+        )
+        assert exhausted["status"] == "DELIVERED" and not exhausted.get("payout_retry_at")
     finally:
         httpx.post(settlement, json={"outcome": "completed"}).raise_for_status()
 
@@ -101,7 +108,7 @@ def test_a_failed_on_chain_transfer_returns_to_delivered_and_an_admin_retry_pays
     transfers = [
         o for o in objects if o.get("reference") == story.escrow_id and o["id"].startswith("trf_")
     ]
-    assert sorted(t["status"] for t in transfers) == ["completed", "failed"]
+    assert sorted(t["status"] for t in transfers) == ["completed", "failed", "failed"]
     assert story.view["transfer_id"] == next(
         t["id"] for t in transfers if t["status"] == "completed"
     )
