@@ -173,7 +173,9 @@ class Policy:
         exhausted."""
         if failures >= self.max_payout_failures:
             return None
-        delay: timedelta = min(self.payout_retry_initial * 2 ** (failures - 1), self.payout_retry_max)
+        delay: timedelta = min(
+            self.payout_retry_initial * 2 ** (failures - 1), self.payout_retry_max
+        )
         return failed_at + delay
 
 

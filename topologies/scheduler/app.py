@@ -1,6 +1,6 @@
 """The scheduler topology: ``escrow.events.v1`` -> durable timers -> the system commands of the
 escrow's clocks on ``escrow.commands.v1`` (``CancelEscrow`` FUNDING_TIMEOUT, ``ReleaseFunds``
-AUTO_RELEASE, ``RetryPayout``), exactly-once (DESIGN.md §4, "Timers"; seeds: 003 §4.15).
+AUTO_RELEASE, ``RetryPayout``), exactly-once (DESIGN.md §1 "scheduler", §4; seeds: 003 §4.15).
 
 Timers are partitioned like the escrow events (key: escrow_id), so instances share them as they
 share the partitions.

@@ -1,4 +1,4 @@
-"""Firing due timers from Quix Streams' run loop (DESIGN.md §4, "Timers").
+"""Firing due timers from Quix Streams' run loop (DESIGN.md §1 "scheduler", §4).
 
 Quix Streams has no public timer API. Its run loop calls the tasks registered with
 ``DataFrameRegistry.register_periodic_task`` after each poll and before each checkpoint commit;

@@ -1,4 +1,4 @@
-"""Durable timers in one partition of the scheduler's state store (DESIGN.md §4, "Timers").
+"""Durable timers in one partition of the scheduler's state store (DESIGN.md §1 "scheduler", §4).
 
 Two column families of the store partition, both changelogged by Quix with the rest of the
 checkpoint (so a restart, a rebalance or a lost disk restores them from Kafka, and a timer's

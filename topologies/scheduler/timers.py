@@ -1,4 +1,4 @@
-"""Which timers an escrow has, and what each sends when it is due (DESIGN.md §4, "Timers";
+"""Which timers an escrow has, and what each sends when it is due (DESIGN.md §1 "scheduler", §4;
 seeds: 003 §4.15, 000 "Error Scenarios"). Pure: the scheduler's store and clock are elsewhere.
 
 The deadlines come from the escrow's own events, stamped by ``decide`` under its policy

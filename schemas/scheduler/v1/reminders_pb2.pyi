@@ -21,7 +21,7 @@ DESCRIPTOR: _descriptor.FileDescriptor
 @_typing.final
 class DeadlineReminder(_message.Message):
     """The value of every record on escrow.reminders.v1 (key: escrow_id): a deadline of the escrow is
-    near (Timers, DESIGN.md §4), for the notifications to tell its parties.
+    near (DESIGN.md §1 "scheduler", §4), for the notifications to tell its parties.
     """
 
     DESCRIPTOR: _descriptor.Descriptor

@@ -53,7 +53,7 @@ Global___TimerKind: _TypeAlias = TimerKind  # noqa: Y015
 
 @_typing.final
 class Timer(_message.Message):
-    """One durable timer of one escrow (DESIGN.md §4, "Timers"): the scheduler topology's state-store
+    """One durable timer of one escrow (DESIGN.md §1 "scheduler", §4): the scheduler topology's state-store
     value, changelogged to Kafka. When it is due the scheduler sends the escrow its system command.
     """
 
