@@ -13,11 +13,12 @@ and a ``oneof``) map to the dataclass named like the set variant (``mark_deliver
 from __future__ import annotations
 
 import dataclasses
+import operator
 import re
 import types
 import typing
-from collections.abc import Iterable
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from typing import Any, TypeVar, cast
 
@@ -62,8 +63,8 @@ class EnvelopeMapper:
         if variant is None:
             raise KeyError(f"{self.envelope.__name__} without a variant")
         cls = self._classes[variant]
-        meta_type = _hints(cls)["meta"]
-        return from_proto(getattr(message, variant), cls, meta=from_proto(message.meta, meta_type))
+        meta = _meta_reader(cls)(message.meta)
+        return from_proto(getattr(message, variant), cls, meta=meta)
 
     def to_proto(self, value: Any) -> Message:
         envelope: Any = self.envelope()  # generated class: .meta exists on every envelope
@@ -76,29 +77,49 @@ class EnvelopeMapper:
 
 def from_proto(message: Message, cls: type[T], **given: Any) -> T:
     """A ``cls`` built from ``message``'s fields; ``given`` supplies fields the message lacks."""
-    values = dict(given)
-    for name, hint in _hints(cls).items():
-        if name not in values:
-            values[name] = _read(message, name, hint)
-    return cls(**values)
+    values = {name: read(message) for name, read in _readers(cls) if name not in given}
+    return cls(**values, **given)
 
 
 def fill(message: Message, value: Any, skip: tuple[str, ...] = ()) -> None:
     """Sets ``message``'s fields from the dataclass ``value`` (except those named in ``skip``)."""
-    for name, hint in _hints(type(value)).items():
+    for name, write in _writers(type(value)):
         if name not in skip:
-            _write(message, name, hint, getattr(value, name))
+            write(message, getattr(value, name))
 
 
-_HINTS: dict[type, dict[str, Any]] = {}
+# A field's converters are built once per dataclass from its type hints, not worked out per
+# record: mapping sits on every record's path.
+Reader = Callable[[Any], Any]
+Writer = Callable[[Any, Any], None]
+_READERS: dict[type, list[tuple[str, Reader]]] = {}
+_WRITERS: dict[type, list[tuple[str, Writer]]] = {}
+_META_READERS: dict[type, Reader] = {}
+
+
+def _readers(cls: type) -> list[tuple[str, Reader]]:
+    if cls not in _READERS:
+        _READERS[cls] = [(name, _reader(name, hint)) for name, hint in _hints(cls).items()]
+    return _READERS[cls]
+
+
+def _writers(cls: type) -> list[tuple[str, Writer]]:
+    if cls not in _WRITERS:
+        _WRITERS[cls] = [(name, _writer(name, hint)) for name, hint in _hints(cls).items()]
+    return _WRITERS[cls]
+
+
+def _meta_reader(cls: type) -> Reader:
+    if cls not in _META_READERS:
+        meta_type = _hints(cls)["meta"]
+        _META_READERS[cls] = lambda meta: from_proto(meta, meta_type)
+    return _META_READERS[cls]
 
 
 def _hints(cls: type) -> dict[str, Any]:
-    """The resolved type of each dataclass field of ``cls`` (resolved once per class)."""
-    if cls not in _HINTS:
-        hints = typing.get_type_hints(cls)
-        _HINTS[cls] = {field.name: hints[field.name] for field in dataclasses.fields(cls)}
-    return _HINTS[cls]
+    """The resolved type of each dataclass field of ``cls``."""
+    hints = typing.get_type_hints(cls)
+    return {field.name: hints[field.name] for field in dataclasses.fields(cls)}
 
 
 def _optional(hint: Any) -> Any | None:
@@ -108,38 +129,67 @@ def _optional(hint: Any) -> Any | None:
     return None
 
 
-def _read(message: Message, name: str, hint: Any) -> Any:
+def _reader(name: str, hint: Any) -> Reader:
+    """Reads field ``name`` of type ``hint`` from a protobuf message."""
     inner = _optional(hint)
     if inner is not None:
-        return _read(message, name, inner) if message.HasField(name) else None
-    raw = getattr(message, name)
+        read_set = _reader(name, inner)
+        return lambda message: read_set(message) if message.HasField(name) else None
+    get = operator.attrgetter(name)
     if hint is datetime:
-        return cast(Timestamp, raw).ToDatetime(tzinfo=UTC)
+        return lambda message: _datetime(get(message))
     if typing.get_origin(hint) is tuple:
-        return tuple(raw)
+        return lambda message: tuple(get(message))
     if isinstance(hint, type) and issubclass(hint, IntEnum):
-        return hint(raw)
+        return lambda message: hint(get(message))
     if dataclasses.is_dataclass(hint):
-        return from_proto(raw, cast(type, hint))
-    return raw
+        nested = cast(type, hint)
+        return lambda message: from_proto(get(message), nested)
+    return get
 
 
-def _write(message: Message, name: str, hint: Any, value: Any) -> None:
+def _writer(name: str, hint: Any) -> Writer:
+    """Writes a value of type ``hint`` to field ``name`` of a protobuf message."""
     inner = _optional(hint)
     if inner is not None:
-        if value is not None:
-            _write(message, name, inner, value)
-        return
+        write_set = _writer(name, inner)
+
+        def write_optional(message: Any, value: Any) -> None:
+            if value is not None:
+                write_set(message, value)
+
+        return write_optional
+    get = operator.attrgetter(name)
     if hint is datetime:
-        getattr(message, name).FromDatetime(value)
-    elif typing.get_origin(hint) is tuple:
-        getattr(message, name).extend(value)
-    elif dataclasses.is_dataclass(hint):
-        target = getattr(message, name)
-        target.SetInParent()
-        fill(target, value)
-    else:
-        setattr(message, name, int(value) if isinstance(value, IntEnum) else value)
+        return lambda message, value: _timestamp(get(message), value)
+    if typing.get_origin(hint) is tuple:
+        return lambda message, value: get(message).extend(value)
+    if dataclasses.is_dataclass(hint):
+
+        def write_nested(message: Any, value: Any) -> None:
+            target = get(message)
+            target.SetInParent()
+            fill(target, value)
+
+        return write_nested
+    if isinstance(hint, type) and issubclass(hint, IntEnum):
+        return lambda message, value: setattr(message, name, int(value))
+    return lambda message, value: setattr(message, name, value)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _datetime(timestamp: Timestamp) -> datetime:
+    # Exact to the microsecond, like Timestamp.ToDatetime, at a fraction of its cost.
+    return _EPOCH + timedelta(seconds=timestamp.seconds, microseconds=timestamp.nanos // 1000)
+
+
+def _timestamp(target: Timestamp, moment: datetime) -> None:
+    # Naive datetimes are UTC, as Timestamp.FromDatetime takes them.
+    delta = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)) - _EPOCH
+    target.seconds = delta.days * 86_400 + delta.seconds
+    target.nanos = delta.microseconds * 1000
 
 
 # The envelopes of escrow.commands.v1, escrow.events.v1, payments.commands.v1, payments.events.v1.
