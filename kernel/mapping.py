@@ -51,6 +51,7 @@ class EnvelopeMapper:
         self.envelope = envelope
         self._oneof = envelope.DESCRIPTOR.oneofs[0].name
         self._classes = {variant_name(cls): cls for cls in classes}
+        self._variants = {cls: variant for variant, cls in self._classes.items()}
         variants = {field.name for field in envelope.DESCRIPTOR.oneofs[0].fields}
         if variants != set(self._classes):
             raise ValueError(
@@ -69,7 +70,7 @@ class EnvelopeMapper:
     def to_proto(self, value: Any) -> Message:
         envelope: Any = self.envelope()  # generated class: .meta exists on every envelope
         fill(envelope.meta, value.meta)
-        body = getattr(envelope, variant_name(type(value)))
+        body = getattr(envelope, self._variants[type(value)])
         body.SetInParent()
         fill(body, value, skip=("meta",))
         return cast(Message, envelope)

@@ -8,7 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-TEST_GROUP_PREFIX = "escrow-streams-test"
+# Consumer groups of the tests' processes; set TEST_GROUP_PREFIX to run beside another test run
+# on the same broker (processes in one group share its partitions).
+TEST_GROUP_PREFIX = os.environ.get("TEST_GROUP_PREFIX", "escrow-streams-test")
 
 
 class TopologyProcess:

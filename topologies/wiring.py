@@ -5,19 +5,23 @@ running the process."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from google.protobuf.message import Message
 from prometheus_client import start_http_server
 from quixstreams import Application
 from quixstreams.dataframe import StreamingDataFrame
 from quixstreams.models import Topic
+from quixstreams.models.serializers import SerializationContext, Serializer
+from quixstreams.models.serializers.simple_types import BytesSerializer
 from quixstreams.models.topics.exceptions import TopicNotFoundError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_fixed
 
 from connectors.kafka_serdes import EnvelopeSerializer, schema_registry
 from connectors.topics import dlq_topic
-from topologies.records import DLQ_TOPIC, Output
+from topologies.records import Output
 from topologies.settings import TopologySettings
 
 logger = logging.getLogger(__name__)
@@ -85,33 +89,80 @@ def input_topic(app: Application, name: str) -> Topic:
     return app.topic(name, key_deserializer="bytes", value_deserializer="bytes")
 
 
-def emit(
+def route_outputs(
     sdf: StreamingDataFrame,
-    destinations: dict[str, Topic],
+    app: Application,
+    envelopes: Mapping[str, type[Message]],
+    registry: Any,
+    sources: Iterable[str],
     key: Callable[[Any], bytes] | None = None,
 ) -> None:
-    """One branch per destination: each ``Output``'s records for it, keyed like the input
-    record, or by ``key(envelope)`` when given."""
-    for name, topic in destinations.items():
-        records = sdf.apply(lambda out, name=name: out.records.get(name, []), expand=True)
-        records.to_topic(topic, key=key)
+    """Produces what each ``Output`` holds: its envelopes to their topics (``envelopes``: topic ->
+    envelope class), keyed like the input record or by ``key(envelope)``, and its dead letter,
+    with its error headers, to ``<source topic>.dlq`` (``sources``: the input topics).
 
-
-def route_dead_letters(sdf: StreamingDataFrame, app: Application, sources: Iterable[str]) -> None:
-    """Sends each ``Output``'s dead letter, with its error headers, to ``<source topic>.dlq``."""
-    dlqs = {
-        s: app.topic(dlq_topic(s), key_serializer="bytes", value_serializer="bytes")
-        for s in sources
+    One path for all of it, not a branch per destination: Quix copies each record into every
+    branch of a dataframe, and filters it in each.
+    """
+    topics = {
+        name: app.topic(
+            name,
+            key_serializer="bytes",
+            value_serializer=_Unwrapped(EnvelopeSerializer(envelope, registry)),
+        )
+        for name, envelope in envelopes.items()
     }
-    letters = sdf.filter(lambda out: out.dead_letter is not None)
-    letters = letters.set_headers(lambda out, key, ts, headers: _dead_letter(out).headers)
-    letters = letters.apply(lambda out: _dead_letter(out).value)
-    letters.to_topic(lambda value, key, ts, headers: dlqs[_header(headers, DLQ_TOPIC)])
+    for source in sources:
+        name = dlq_topic(source)
+        topics[name] = app.topic(
+            name, key_serializer="bytes", value_serializer=_Unwrapped(BytesSerializer())
+        )
+    items = sdf.apply(
+        lambda out, input_key, ts, headers: _outgoing(out, input_key, key),
+        expand=True,
+        metadata=True,
+    )
+    items = items.set_headers(
+        lambda item, input_key, ts, headers: headers if item.headers is None else item.headers
+    )
+    items.to_topic(lambda item, input_key, ts, headers: topics[item.topic], key=_key_of)
 
 
-def _dead_letter(out: Output) -> Any:
-    return out.dead_letter
+@dataclass(frozen=True, slots=True)
+class _Outgoing:
+    """One record to produce: its topic, key, value (an envelope, or a dead letter's bytes), and
+    headers (None: the input record's)."""
+
+    topic: str
+    key: bytes | None
+    value: Any
+    headers: list[tuple[str, bytes]] | None = None
 
 
-def _header(headers: Any, name: str) -> str:
-    return str(next(value.decode() for key, value in headers if key == name))
+def _outgoing(
+    out: Output, input_key: bytes | None, key: Callable[[Any], bytes] | None
+) -> list[_Outgoing]:
+    items = [
+        _Outgoing(topic, input_key if key is None else key(envelope), envelope)
+        for topic, envelopes in out.records.items()
+        for envelope in envelopes
+    ]
+    letter = out.dead_letter
+    if letter is not None:
+        dlq = dlq_topic(letter.source_topic)
+        items.append(_Outgoing(dlq, input_key, letter.value, letter.headers))
+    return items
+
+
+def _key_of(item: _Outgoing) -> bytes | None:
+    return item.key
+
+
+class _Unwrapped(Serializer):
+    """A topic's serializer applied to an ``_Outgoing``'s value."""
+
+    def __init__(self, inner: Serializer) -> None:
+        self._inner = inner
+
+    def __call__(self, value: _Outgoing, ctx: SerializationContext) -> Any:
+        return self._inner(value.value, ctx)

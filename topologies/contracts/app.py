@@ -16,10 +16,8 @@ from topologies.records import Decoder, Output, Record, decoded
 from topologies.settings import TopologySettings
 from topologies.wiring import (
     application,
-    emit,
     input_topic,
-    output_topic,
-    route_dead_letters,
+    route_outputs,
     serve,
 )
 
@@ -38,9 +36,14 @@ def build(settings: TopologySettings, registry: Any) -> Application:
     app = application(settings, NAME)
     sdf = app.dataframe(input_topic(app, CONTRACTS_EVENTS))
     sdf = sdf.apply(handle_record, metadata=True)
-    commands = output_topic(app, ESCROW_COMMANDS, EscrowCommand, registry)
-    emit(sdf, {ESCROW_COMMANDS: commands}, key=lambda command: command.meta.escrow_id.encode())
-    route_dead_letters(sdf, app, [CONTRACTS_EVENTS])
+    route_outputs(
+        sdf,
+        app,
+        {ESCROW_COMMANDS: EscrowCommand},
+        registry,
+        [CONTRACTS_EVENTS],
+        key=lambda command: command.meta.escrow_id.encode(),
+    )
     return app
 
 

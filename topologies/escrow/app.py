@@ -15,7 +15,7 @@ from schemas.escrow.v1.events_pb2 import EscrowEvent
 from schemas.payments.v1.commands_pb2 import PaymentCommand
 from topologies.escrow.handler import escrow_handler
 from topologies.settings import TopologySettings
-from topologies.wiring import application, emit, input_topic, output_topic, route_dead_letters, run
+from topologies.wiring import application, input_topic, route_outputs, run
 
 NAME = "escrow"
 
@@ -51,14 +51,8 @@ def build(
     commands = app.dataframe(input_topic(app, ESCROW_COMMANDS))
     sdf = commands.concat(app.dataframe(input_topic(app, PAYMENTS_EVENTS)))
     sdf = sdf.apply(escrow_handler(policy), stateful=True, metadata=True)
-    emit(
-        sdf,
-        {
-            ESCROW_EVENTS: output_topic(app, ESCROW_EVENTS, EscrowEvent, registry),
-            PAYMENTS_COMMANDS: output_topic(app, PAYMENTS_COMMANDS, PaymentCommand, registry),
-        },
-    )
-    route_dead_letters(sdf, app, [ESCROW_COMMANDS, PAYMENTS_EVENTS])
+    outputs = {ESCROW_EVENTS: EscrowEvent, PAYMENTS_COMMANDS: PaymentCommand}
+    route_outputs(sdf, app, outputs, registry, [ESCROW_COMMANDS, PAYMENTS_EVENTS])
     return app
 
 

@@ -25,10 +25,8 @@ from topologies.records import Decoder, Output, Record, decoded
 from topologies.settings import TopologySettings
 from topologies.wiring import (
     application,
-    emit,
     input_topic,
-    output_topic,
-    route_dead_letters,
+    route_outputs,
     serve,
 )
 
@@ -62,14 +60,8 @@ def build(settings: TopologySettings, registry: Any) -> Application:
     events = app.dataframe(input_topic(app, ESCROW_EVENTS))
     sdf = events.concat(app.dataframe(input_topic(app, PAYMENTS_EVENTS)))
     sdf = sdf.apply(handle_record, stateful=True, metadata=True)
-    emit(
-        sdf,
-        {
-            LEDGER_POSTINGS: output_topic(app, LEDGER_POSTINGS, LedgerPosting, registry),
-            LEDGER_VIOLATIONS: output_topic(app, LEDGER_VIOLATIONS, LedgerViolation, registry),
-        },
-    )
-    route_dead_letters(sdf, app, [ESCROW_EVENTS, PAYMENTS_EVENTS])
+    outputs = {LEDGER_POSTINGS: LedgerPosting, LEDGER_VIOLATIONS: LedgerViolation}
+    route_outputs(sdf, app, outputs, registry, [ESCROW_EVENTS, PAYMENTS_EVENTS])
     return app
 
 

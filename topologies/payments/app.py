@@ -23,7 +23,7 @@ from topologies import metrics
 from topologies.payments.step import step
 from topologies.records import Decoder, Output, Record, decoded
 from topologies.settings import TopologySettings
-from topologies.wiring import application, emit, input_topic, output_topic, route_dead_letters, run
+from topologies.wiring import application, input_topic, route_outputs, run
 
 NAME = "payments"
 
@@ -80,8 +80,7 @@ def build(
     app = application(settings, NAME)
     sdf = app.dataframe(input_topic(app, PAYMENTS_COMMANDS))
     sdf = sdf.apply(payments_handler(rails), stateful=True, metadata=True)
-    emit(sdf, {PAYMENTS_EVENTS: output_topic(app, PAYMENTS_EVENTS, PaymentEvent, registry)})
-    route_dead_letters(sdf, app, [PAYMENTS_COMMANDS])
+    route_outputs(sdf, app, {PAYMENTS_EVENTS: PaymentEvent}, registry, [PAYMENTS_COMMANDS])
     return app
 
 

@@ -21,10 +21,8 @@ from topologies.records import Decoder, Output, Record, decoded
 from topologies.settings import TopologySettings
 from topologies.wiring import (
     application,
-    emit,
     input_topic,
-    output_topic,
-    route_dead_letters,
+    route_outputs,
     serve,
 )
 
@@ -54,8 +52,7 @@ def build(settings: TopologySettings, registry: Any) -> Application:
     events = app.dataframe(input_topic(app, ESCROW_EVENTS))
     sdf = events.concat(app.dataframe(input_topic(app, PAYMENTS_EVENTS)))
     sdf = sdf.apply(handle_record, stateful=True, metadata=True)
-    emit(sdf, {ESCROW_VIEWS: output_topic(app, ESCROW_VIEWS, EscrowView, registry)})
-    route_dead_letters(sdf, app, [ESCROW_EVENTS, PAYMENTS_EVENTS])
+    route_outputs(sdf, app, {ESCROW_VIEWS: EscrowView}, registry, [ESCROW_EVENTS, PAYMENTS_EVENTS])
     return app
 
 

@@ -25,7 +25,7 @@ from topologies.records import Decoder, Output, Record, decoded
 from topologies.scheduler.ticker import TimerTicker
 from topologies.scheduler.timers import timers_after
 from topologies.settings import TopologySettings
-from topologies.wiring import application, input_topic, output_topic, route_dead_letters, run
+from topologies.wiring import application, input_topic, output_topic, route_outputs, run
 
 NAME = "scheduler"
 
@@ -67,7 +67,7 @@ def build(settings: SchedulerSettings, registry: Any) -> Application:
     ticker = TimerTicker(sdf, commands, reminders)
     reminder_before = timedelta(seconds=settings.reminder_before_s)
     sdf = sdf.apply(scheduler_handler(ticker, reminder_before), stateful=True, metadata=True)
-    route_dead_letters(sdf, app, [ESCROW_EVENTS])
+    route_outputs(sdf, app, {}, registry, [ESCROW_EVENTS])
     ticker.register(app)
     return app
 

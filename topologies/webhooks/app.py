@@ -32,7 +32,7 @@ from topologies.webhooks.translate import (
     WebhookReceived,
     translate,
 )
-from topologies.wiring import application, emit, input_topic, output_topic, route_dead_letters, run
+from topologies.wiring import application, input_topic, route_outputs, run
 
 NAME = "webhooks"
 # Providers redeliver for days (Stripe: up to 3 days); remember event ids a week.
@@ -116,9 +116,14 @@ def build(settings: TopologySettings, registry: Any, handler: Callable[..., Outp
     app = application(settings, NAME)
     sdf = app.dataframe(input_topic(app, WEBHOOK_EVENTS))
     sdf = sdf.apply(handler, stateful=True, metadata=True)
-    events = output_topic(app, PAYMENTS_EVENTS, PaymentEvent, registry)
-    emit(sdf, {PAYMENTS_EVENTS: events}, key=lambda event: event.meta.escrow_id.encode())
-    route_dead_letters(sdf, app, [WEBHOOK_EVENTS])
+    route_outputs(
+        sdf,
+        app,
+        {PAYMENTS_EVENTS: PaymentEvent},
+        registry,
+        [WEBHOOK_EVENTS],
+        key=lambda event: event.meta.escrow_id.encode(),
+    )
     return app
 
 

@@ -391,10 +391,13 @@ class TestDelivered:
         state = escrow_in(S.DELIVERED)
         command = ReleaseFunds(command_meta(actor=SCHEDULER))
 
-        early = decide(state, command, NOW + DEFAULT_POLICY.auto_release_after - timedelta(seconds=1))
+        early = decide(
+            state, command, NOW + DEFAULT_POLICY.auto_release_after - timedelta(seconds=1)
+        )
         assert_rejected(early, state, Reason.TIMEOUT_NOT_REACHED)
         assert isinstance(
-            decide(state, command, NOW + DEFAULT_POLICY.auto_release_after).payment_commands[0], TransferToSeller
+            decide(state, command, NOW + DEFAULT_POLICY.auto_release_after).payment_commands[0],
+            TransferToSeller,
         )
 
     def test_the_transfer_succeeding_releases_the_escrow(self) -> None:

@@ -4,6 +4,7 @@ backoff (seeds: 003 §4.15, 000 "Retry Configuration")."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from kernel.messages import (
@@ -152,10 +153,6 @@ def test_a_deposit_in_review_reported_again_changes_nothing() -> None:
     held = PaymentHeldForReview(payment_meta(), PAYMENT_ID, awaiting.amount, "0xabc", 60)
     in_review = decide(awaiting, held, NOW).state
 
-    again = decide(in_review, PaymentHeldForReview(payment_meta(), *_fields(held)), NOW)
+    again = decide(in_review, replace(held, meta=payment_meta()), NOW)
 
     assert again.events == () and again.state == in_review
-
-
-def _fields(held: PaymentHeldForReview) -> tuple[object, ...]:
-    return (held.provider_payment_id, held.amount, held.payer_wallet_address, held.risk_score)

@@ -49,8 +49,8 @@ def test_an_unfunded_escrow_shows_its_funding_deadline() -> None:
 
 
 def test_a_delivered_escrow_shows_its_auto_release_time_and_no_funding_deadline() -> None:
-    delivered = [create_escrow(), payment_intent_created(), payment_succeeded()]
-    _, view = _view_after([*delivered, MarkDelivered(command_meta(actor=SELLER))])
+    funded: list[Message] = [create_escrow(), payment_intent_created(), payment_succeeded()]
+    _, view = _view_after([*funded, MarkDelivered(command_meta(actor=SELLER))])
 
     assert view is not None and not view.HasField("funding_deadline")
     assert (
@@ -59,7 +59,7 @@ def test_a_delivered_escrow_shows_its_auto_release_time_and_no_funding_deadline(
 
 
 def test_a_failed_payout_shows_when_it_is_retried() -> None:
-    funded = [create_escrow(), payment_intent_created(), payment_succeeded()]
+    funded: list[Message] = [create_escrow(), payment_intent_created(), payment_succeeded()]
     delivered = [*funded, MarkDelivered(command_meta(actor=SELLER))]
     release = [*delivered, ReleaseFunds(command_meta(actor=BUYER))]
 
