@@ -1,23 +1,26 @@
 """The USDC-on-Base custodian (DESIGN.md §5; seeds: "USDC Rail"), over httpx. The API it speaks is
-in ``custodian_api.md``; ``tests.provider_fakes.custodian`` serves it locally."""
+in ``custodian_api.md``; ``tests.provider_fakes.custodian`` serves it locally. The read side
+(``connectors.custodian_objects``) serves the reconciliation."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
+from typing import Any
 
 import httpx
 
+from connectors import custodian_objects
+from connectors.custodian_objects import REFUND
 from connectors.exceptions import PermanentError
 from connectors.http import request_json
-from connectors.payment_rail import CreatedPayment, Payout
+from connectors.payment_rail import CreatedPayment, Movement, Payout, ProviderObject
 
 SIGNATURE_HEADER = "Custodian-Signature"
-# The reason of a return that is a refund the escrow decided (any other return gives back money
-# the escrow could not take).
-REFUND = "refund"
+PAGE_SIZE = 100
 SIGNATURE_TOLERANCE_S = 300
 
 
@@ -100,8 +103,41 @@ class CustodianRail:
         body = {"reference": escrow_id}
         self._post(f"/v1/deposit-addresses/{provider_payment_id}/close", body, idempotency_key)
 
+    def payment_status(self, provider_payment_id: str) -> ProviderObject:
+        return custodian_objects.deposit_address(
+            self._get(f"/v1/deposit-addresses/{provider_payment_id}")
+        )
+
+    def payout_status(self, movement: Movement, provider_id: str) -> ProviderObject:
+        if movement is Movement.TRANSFER:
+            return custodian_objects.transfer(self._get(f"/v1/transfers/{provider_id}"))
+        return custodian_objects.deposit_return(self._get(f"/v1/returns/{provider_id}"))
+
+    def records_since(self, since: datetime) -> Iterator[ProviderObject]:
+        yield from self._listed("/v1/deposits", since, custodian_objects.deposit_address)
+        yield from self._listed("/v1/transfers", since, custodian_objects.transfer)
+        yield from self._listed("/v1/returns", since, custodian_objects.deposit_return)
+
     def close(self) -> None:
         self._client.close()
+
+    def _listed(
+        self, path: str, since: datetime, convert: Callable[[dict[str, Any]], ProviderObject]
+    ) -> Iterator[ProviderObject]:
+        """Every object of a list, page after page (``starting_after`` the last one seen)."""
+        params: dict[str, str | int] = {"since": int(since.timestamp()), "limit": PAGE_SIZE}
+        while True:
+            page = self._get(path, params)
+            yield from map(convert, page["data"])
+            if not page["has_more"] or not page["data"]:
+                return
+            params["starting_after"] = page["data"][-1]["id"]
+
+    def _get(self, path: str, params: Mapping[str, str | int] | None = None) -> dict[str, Any]:
+        answer = request_json(self._client, "GET", path, "custodian", params=params)
+        if not isinstance(answer, dict):
+            raise PermanentError(f"custodian: unexpected answer to {path}: {answer!r}")
+        return answer
 
     def return_deposit(
         self, deposit_id: str, escrow_id: str, reason: str, idempotency_key: str

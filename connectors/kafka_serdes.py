@@ -28,6 +28,7 @@ from schemas.ledger.v1.postings_pb2 import LedgerPosting
 from schemas.ledger.v1.violations_pb2 import LedgerViolation
 from schemas.payments.v1.commands_pb2 import PaymentCommand
 from schemas.payments.v1.events_pb2 import PaymentEvent
+from schemas.reconciliation.v1.discrepancies_pb2 import ReconciliationDiscrepancy
 from schemas.scheduler.v1.reminders_pb2 import DeadlineReminder
 from schemas.webhooks.v1.events_pb2 import WebhookEvent
 
@@ -42,6 +43,7 @@ ENVELOPES: dict[str, type[Message]] = {
     topics.ESCROW_VIEWS: EscrowView,
     topics.LEDGER_POSTINGS: LedgerPosting,
     topics.LEDGER_VIOLATIONS: LedgerViolation,
+    topics.RECONCILIATION_DISCREPANCIES: ReconciliationDiscrepancy,
 }
 
 MOCK_REGISTRY_URL = "mock://escrow-streams"

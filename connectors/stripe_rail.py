@@ -3,25 +3,26 @@
 PaymentIntent with ``transfer_group`` = escrow id; release = Transfer to the seller's connected
 account with ``source_transaction`` = the PaymentIntent's charge; refund = Refund of the
 PaymentIntent. The SDK's own retries are off: ``connectors.retry`` owns retrying, and every call
-carries the caller's idempotency key (the SDK would otherwise invent a random one).
+carries the caller's idempotency key (the SDK would otherwise invent a random one). The read side
+retrieves and lists PaymentIntents, Transfers and Refunds (``connectors.stripe_objects``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any, TypeVar
 
 import stripe
 
+from connectors import stripe_objects
 from connectors.exceptions import PermanentError, TransientError
-from connectors.payment_rail import CreatedPayment, Payout
+from connectors.payment_rail import CreatedPayment, Movement, Payout, ProviderObject
+from connectors.stripe_objects import REFUND, RETURN
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-
-# A Stripe Refund's metadata "purpose": what its refund.* webhooks become.
-REFUND, RETURN = "refund", "return"
 
 _TRANSIENT = (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
 
@@ -122,6 +123,25 @@ class StripeRail:
             )
         )
 
+    def payment_status(self, provider_payment_id: str) -> ProviderObject:
+        intent = _call(lambda: self._client.v1.payment_intents.retrieve(provider_payment_id))
+        return stripe_objects.payment_intent(intent.to_dict())
+
+    def payout_status(self, movement: Movement, provider_id: str) -> ProviderObject:
+        if movement is Movement.TRANSFER:
+            found = _call(lambda: self._client.v1.transfers.retrieve(provider_id))
+            return stripe_objects.transfer(found.to_dict())
+        return stripe_objects.refund(
+            _call(lambda: self._client.v1.refunds.retrieve(provider_id)).to_dict()
+        )
+
+    def records_since(self, since: datetime) -> Iterator[ProviderObject]:
+        params: Any = {"created": {"gte": int(since.timestamp())}, "limit": 100}
+        v1 = self._client.v1
+        yield from map(stripe_objects.payment_intent, _all(lambda: v1.payment_intents.list(params)))
+        yield from map(stripe_objects.transfer, _all(lambda: v1.transfers.list(params)))
+        yield from map(stripe_objects.refund, _all(lambda: v1.refunds.list(params)))
+
     def _refund(
         self,
         escrow_id: str,
@@ -145,6 +165,11 @@ class StripeRail:
         return _call(
             lambda: self._client.v1.refunds.create(params, {"idempotency_key": idempotency_key})
         )
+
+
+def _all(first_page: Callable[[], Any]) -> list[dict[str, Any]]:
+    """Every object of a list as JSON, page after page (the SDK follows ``has_more``)."""
+    return _call(lambda: [obj.to_dict() for obj in first_page().auto_paging_iter()])
 
 
 def _call(request: Callable[[], T]) -> T:

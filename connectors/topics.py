@@ -36,6 +36,7 @@ CONTRACTS_EVENTS = "contracts.events.v1"
 ESCROW_VIEWS = "escrow.views.v1"
 LEDGER_POSTINGS = "ledger.postings.v1"
 LEDGER_VIOLATIONS = "ledger.violations.v1"
+RECONCILIATION_DISCREPANCIES = "reconciliation.discrepancies.v1"
 
 DEFAULT_CATALOG = Path(__file__).resolve().parents[1] / "infra" / "kafka" / "topics.yaml"
 ADMIN_TIMEOUT_S = 30.0

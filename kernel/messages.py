@@ -186,6 +186,7 @@ class PaymentSucceeded:
     amount: Money
     payer_wallet_address: str = ""
     risk_score: int = 0
+    recovered_by_reconciliation: bool = False
 
 
 @dataclass(frozen=True)
@@ -194,6 +195,7 @@ class PaymentFailed:
     provider_payment_id: str
     failure_code: str
     failure_message: str = ""
+    recovered_by_reconciliation: bool = False
 
 
 @dataclass(frozen=True)
@@ -203,6 +205,7 @@ class PaymentHeldForReview:
     amount: Money
     payer_wallet_address: str
     risk_score: int
+    recovered_by_reconciliation: bool = False
 
 
 # A payout outcome names the TransferToSeller / InitiateRefund it settles (payment_command_id):
@@ -215,6 +218,7 @@ class TransferSucceeded:
     transfer_id: str
     amount: Money
     payment_command_id: str = ""
+    recovered_by_reconciliation: bool = False
 
 
 @dataclass(frozen=True)
@@ -224,6 +228,7 @@ class TransferFailed:
     failure_message: str = ""
     payment_command_id: str = ""
     transfer_id: str = ""
+    recovered_by_reconciliation: bool = False
 
 
 @dataclass(frozen=True)
@@ -232,6 +237,7 @@ class RefundSucceeded:
     refund_id: str
     amount: Money
     payment_command_id: str = ""
+    recovered_by_reconciliation: bool = False
 
 
 @dataclass(frozen=True)
@@ -241,6 +247,7 @@ class RefundFailed:
     failure_message: str = ""
     payment_command_id: str = ""
     refund_id: str = ""
+    recovered_by_reconciliation: bool = False
 
 
 @dataclass(frozen=True)
@@ -274,6 +281,7 @@ class PaymentReturned:
     reason: str
     failure_code: str = ""
     failure_message: str = ""
+    recovered_by_reconciliation: bool = False
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ find . -name '*_pb2.py' -o -name '*_pb2.pyi' | xargs -r rm -f
 mapfile -t protos < <(find . -name '*.proto' -printf '%P\n' | sort)
 "$PYTHON" -m grpc_tools.protoc -I . --plugin=protoc-gen-mypy="$(dirname "$PYTHON")/protoc-gen-mypy" \
   --python_out=. --mypy_out=. "${protos[@]}"
-pkgs='common|escrow|payments|webhooks|contracts|ledger|scheduler'
+pkgs='common|escrow|payments|webhooks|contracts|ledger|reconciliation|scheduler'
 find . -name '*_pb2.py' -o -name '*_pb2.pyi' | xargs sed -i -E \
   -e "s/^from ($pkgs)\.v1 import /from schemas.\1.v1 import /" \
   -e "s/^import ($pkgs)\.v1\.(\w+_pb2)/import schemas.\1.v1.\2/" \

@@ -1,26 +1,41 @@
-"""The gateway's materialized table of ``ledger.postings.v1`` (a ``KafkaTable``): every posting
-line by escrow, and running balances per account, rail and currency (money is integer cents,
-debit positive), kept as lines arrive so a balance query reads a handful of keys, not the log."""
+"""A materialized table of ``ledger.postings.v1`` (a ``KafkaTable``; the gateway's and the
+reconciler's): every posting line by escrow, running balances per account, rail and currency
+(money is integer cents, debit positive), and the money providers moved (``Movement``s) by provider
+object and by time, kept as lines arrive so a query reads a handful of keys, not the log."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from connectors.exceptions import DeserializationError
 from connectors.kafka_serdes import EnvelopeDeserializer, value_context
+from connectors.payment_rail import Movement
 from connectors.topics import LEDGER_POSTINGS
+from kernel.model import Rail as RailName
 from schemas.common.v1.types_pb2 import Rail
 from schemas.ledger.v1.postings_pb2 import LedgerPosting
-from schemas.ledger.v1.types_pb2 import Account
+from schemas.ledger.v1.types_pb2 import Account, TransactionKind
 from state_stores.kafka_table import KafkaTable
 
 logger = logging.getLogger(__name__)
 
 BALANCE_PREFIX = "balance/"
+# Line 0 of each such transaction, under moved/<movement>/<provider object id>/<transaction id>
+# and moved-at/<occurred at, µs since the epoch, zero-padded>/<transaction id>.
+MOVED_PREFIX, MOVED_AT_PREFIX = "moved/", "moved-at/"
+# The transactions that record money a provider moved, and the provider object each is matched by:
+# a payment received and a return by the provider payment, a release or a refund by the payout.
+MOVEMENTS = {
+    TransactionKind.TRANSACTION_KIND_ARRIVAL: Movement.PAYMENT,
+    TransactionKind.TRANSACTION_KIND_RELEASE: Movement.TRANSFER,
+    TransactionKind.TRANSACTION_KIND_REFUND: Movement.REFUND,
+    TransactionKind.TRANSACTION_KIND_RETURN_SETTLED: Movement.RETURN,
+}
 
 
 @dataclass(frozen=True)
@@ -32,6 +47,22 @@ class Balance:
     rail: str
     currency: str
     cents: int
+
+
+@dataclass(frozen=True)
+class Moved:
+    """Money the ledger says a provider moved (one transaction): ``provider_object_id`` is the
+    payment (payments, returns) or the payout (transfers, refunds) it moved by; ``amount_cents``
+    positive; ``rail`` the provider's."""
+
+    movement: Movement
+    provider_object_id: str
+    transaction_id: str
+    escrow_id: str
+    rail: RailName
+    amount_cents: int
+    currency: str
+    occurred_at: datetime
 
 
 def held_cents(balances: Iterable[Balance]) -> int:
@@ -76,6 +107,28 @@ class LedgerTable(KafkaTable):
             lines.append(LedgerPosting.FromString(raw))
         return lines
 
+    def moved_since(self, since: datetime) -> list[Moved]:
+        """What providers moved, as the ledger recorded it, from ``since`` on (by the causing
+        event's time), oldest first; costs O(what it returns)."""
+        start = f"{MOVED_AT_PREFIX}{_micros(since):020d}/"
+        found = []
+        for key, raw in self._db.items(from_key=start):
+            if not str(key).startswith(MOVED_AT_PREFIX):
+                break
+            found.append(_moved(LedgerPosting.FromString(raw)))
+        return found
+
+    def moved_by(self, movement: Movement, provider_object_id: str) -> list[Moved]:
+        """Every transaction recording ``movement`` by that provider object (more than one: the
+        ledger counted it twice)."""
+        prefix = f"{MOVED_PREFIX}{movement}/{provider_object_id}/"
+        found = []
+        for key, raw in self._db.items(from_key=prefix):
+            if not str(key).startswith(prefix):
+                break
+            found.append(_moved(LedgerPosting.FromString(raw)))
+        return found
+
     def _apply(self, key: bytes | None, value: bytes | None) -> None:
         if value is None:
             return  # the topic is not compacted: no tombstones
@@ -88,7 +141,34 @@ class LedgerTable(KafkaTable):
         if self._db.get(posting_key) is not None:
             return  # the same line again (ids are deterministic): counted once
         self._db[posting_key] = line.SerializeToString(deterministic=True)
+        if line.index == 0 and line.kind in MOVEMENTS:  # the first line: the money, debited
+            self._index_movement(line)
         account = Account.Name(line.account).removeprefix("ACCOUNT_")
         rail = Rail.Name(line.rail).removeprefix("RAIL_")
         balance_key = f"{BALANCE_PREFIX}{account}/{rail}/{line.currency}"
         self._db[balance_key] = str(int(self._db.get(balance_key) or 0) + line.amount_cents)
+
+    def _index_movement(self, line: LedgerPosting) -> None:
+        moved, raw = _moved(line), line.SerializeToString(deterministic=True)
+        by_object = f"{moved.movement}/{moved.provider_object_id}/{line.transaction_id}"
+        self._db[f"{MOVED_PREFIX}{by_object}"] = raw
+        self._db[f"{MOVED_AT_PREFIX}{_micros(moved.occurred_at):020d}/{line.transaction_id}"] = raw
+
+
+def _moved(line: LedgerPosting) -> Moved:
+    movement = MOVEMENTS[line.kind]
+    by_payout = movement in (Movement.TRANSFER, Movement.REFUND)
+    return Moved(
+        movement,
+        line.provider_object_id if by_payout else line.provider_payment_id,
+        line.transaction_id,
+        line.escrow_id,
+        RailName(line.rail),
+        line.amount_cents,
+        line.currency,
+        line.cause.occurred_at.ToDatetime(tzinfo=UTC),
+    )
+
+
+def _micros(at: datetime) -> int:
+    return int(at.timestamp() * 1_000_000)

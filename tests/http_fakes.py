@@ -1,6 +1,5 @@
-"""Local HTTP servers for tests: the provider fakes, and a recording proxy in front of stripe-mock
-(stripe-mock answers but keeps no record; the proxy lets a test see exactly what was sent, and
-inject failures)."""
+"""Local HTTP servers for tests: the provider fakes (``tests.provider_fakes``, the Stripe recorder
+in front of stripe-mock included), on free ports, and what a test asks them."""
 
 from __future__ import annotations
 
@@ -8,15 +7,10 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import parse_qsl
 
 import httpx
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
-from tests.provider_fakes.controls import Controls
 from tests.provider_fakes.serve import BackgroundServer, app_of
 
 
@@ -37,50 +31,11 @@ def serving(app: Starlette) -> Iterator[BackgroundServer]:
 
 
 @contextmanager
-def fake(name: str) -> Iterator[BackgroundServer]:
-    """One of ``tests.provider_fakes`` (``custodian``, ``screening``) on a free port."""
-    with serving(app_of(name)) as server:
+def fake(name: str, **options: Any) -> Iterator[BackgroundServer]:
+    """One of ``tests.provider_fakes`` (``custodian``, ``screening``, ``stripe_recorder``) on a
+    free port, built with ``options`` (see its ``create_app``)."""
+    with serving(app_of(name, **options)) as server:
         yield server
-
-
-def recording_proxy(upstream: str) -> tuple[Starlette, list[dict[str, Any]]]:
-    """A proxy to ``upstream`` that records each request (form bodies decoded) and honours the
-    ``tests.provider_fakes.controls`` fault injection."""
-    controls = Controls()
-    recorded: list[dict[str, Any]] = []
-
-    async def forward(request: Request) -> Response:
-        body = await request.body()
-        recorded.append(
-            {
-                "method": request.method,
-                "path": request.url.path,
-                "idempotency_key": request.headers.get("idempotency-key"),
-                "form": dict(parse_qsl(body.decode())),
-            }
-        )
-        if failure := await controls.intercept(request):
-            return failure
-        headers = {
-            k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")
-        }
-        async with httpx.AsyncClient(base_url=upstream) as client:
-            answer = await client.request(
-                request.method,
-                request.url.path,
-                params=request.query_params,
-                content=body,
-                headers=headers,
-            )
-        return Response(
-            answer.content,
-            answer.status_code,
-            media_type="application/json",
-            headers={"Idempotency-Key": answer.headers.get("Idempotency-Key", "")},
-        )
-
-    routes = [*controls.routes(), Route("/{path:path}", forward, methods=["GET", "POST", "DELETE"])]
-    return Starlette(routes=routes), recorded
 
 
 def inject_failures(server: BackgroundServer, *statuses: int, forever: bool = False) -> None:

@@ -1,6 +1,6 @@
 """The whole platform as separate processes, for the demo, the end-to-end tests and the gateway
 benchmark: every topology and the gateway (``escrow-streams run all``'s processes) plus the local
-provider fakes (custodian, TRM + Chainalysis screening).
+provider fakes (custodian, TRM + Chainalysis screening, a recorder in front of stripe-mock).
 
     python -m tests.platform        # until Ctrl-C (task up); fakes on CUSTODIAN_URL / TRM_URL ports
 
@@ -27,6 +27,8 @@ from gateway.settings import GatewaySettings
 from tests.eventually import eventually
 from topologies.run_all import commands, run_processes
 
+RECORDER_URL = "http://127.0.0.1:12303"
+
 
 @dataclass
 class Platform:
@@ -40,15 +42,18 @@ class Platform:
 
 
 def with_fakes(env: Mapping[str, str]) -> dict[str, str]:
-    """The production processes plus the custodian and screening fakes, on the ports of
-    ``CUSTODIAN_URL`` / ``TRM_URL`` (defaults 12301 / 12302)."""
+    """The production processes plus the custodian, screening and Stripe-recorder fakes, on the
+    ports of ``CUSTODIAN_URL`` / ``TRM_URL`` / ``STRIPE_API_BASE`` (defaults 12301 / 12302 /
+    12303; see ``point_fakes_at_the_gateway``)."""
     python = shlex.quote(sys.executable)
     custodian = urlparse(env.get("CUSTODIAN_URL", "http://127.0.0.1:12301")).port
     screening = urlparse(env.get("TRM_URL", "http://127.0.0.1:12302")).port
+    stripe = urlparse(env.get("STRIPE_API_BASE", RECORDER_URL)).port
     return {
         **commands(),
         "custodian": f"{python} -m tests.provider_fakes.serve custodian --port {custodian}",
         "screening": f"{python} -m tests.provider_fakes.serve screening --port {screening}",
+        "stripe": f"{python} -m tests.provider_fakes.serve stripe_recorder --port {stripe}",
     }
 
 
@@ -100,7 +105,12 @@ def running_platform(
 
 def point_fakes_at_the_gateway(env: MutableMapping[str, str]) -> None:
     """The custodian fake sends its settlement webhooks to this platform's gateway, signed with
-    the gateway's secret (unless ``env`` says otherwise)."""
+    the gateway's secret (unless ``env`` says otherwise); the processes call Stripe through the
+    recorder (``STRIPE_RECORDER_URL``, default 127.0.0.1:12303), which forwards to stripe-mock
+    (``STRIPE_API_BASE`` as given, default 127.0.0.1:12111) and remembers what it created, so
+    the reconciler can ask Stripe about it."""
+    env.setdefault("STRIPE_MOCK_URL", env.get("STRIPE_API_BASE", "http://127.0.0.1:12111"))
+    env["STRIPE_API_BASE"] = env.get("STRIPE_RECORDER_URL", RECORDER_URL)
     settings = GatewaySettings()
     url = f"http://{settings.gateway_host}:{settings.gateway_port}/api/webhooks/custodian"
     env.setdefault("CUSTODIAN_WEBHOOK_URL", url)

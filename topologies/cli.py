@@ -1,5 +1,5 @@
 """The ``escrow-streams`` command: ``run <process>|all``, ``topics apply``, ``status``,
-``rebuild-view``."""
+``rebuild-view``, ``reconcile``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from confluent_kafka.admin import AdminClient
@@ -16,6 +17,7 @@ from pythonjsonlogger.json import JsonFormatter
 from connectors import topics
 from connectors.kafka_config import KafkaSettings
 from topologies.projections import rebuild
+from topologies.reconciliation import on_demand
 from topologies.run_all import PROCESSES, run_all
 
 logger = logging.getLogger(__name__)
@@ -26,7 +28,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Structured logs (DESIGN.md §8): one JSON object per line.
     handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[handler])
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per provider request
+    for chatty in ("httpx", "stripe"):  # not a line per provider request
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     args = _parser().parse_args(argv)
     settings = KafkaSettings()
     return int(args.handler(args, settings))
@@ -50,6 +53,13 @@ def _parser() -> argparse.ArgumentParser:
     rebuild_cmd.add_argument("--publish", action="store_true", help="produce it to escrow.views.v1")
     rebuild_cmd.set_defaults(handler=_rebuild_view)
 
+    reconcile = commands.add_parser(
+        "reconcile", help="one daily reconciliation pass now: the ledger against the providers"
+    )
+    reconcile.add_argument("--since", type=_utc, default=None, help="ISO time (default: window)")
+    reconcile.add_argument("--provider", choices=on_demand.PROVIDER_NAMES, default=None)
+    reconcile.set_defaults(handler=_reconcile)
+
     run = commands.add_parser("run", help="run one topology (or the gateway) until SIGTERM")
     run.add_argument("process", choices=[*PROCESSES, "all"])
     run.set_defaults(handler=_run)
@@ -63,6 +73,17 @@ def _rebuild_view(args: argparse.Namespace, settings: KafkaSettings) -> int:
         registry = settings.schema_registry_url
         rebuild.publish_view(settings.kafka_bootstrap_servers, registry, view)
     return 0 if view is not None else 1
+
+
+def _utc(text: str) -> datetime:
+    """An ISO 8601 time; UTC when it names no zone."""
+    at = datetime.fromisoformat(text)
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _reconcile(args: argparse.Namespace, settings: KafkaSettings) -> int:
+    print(on_demand.reconcile(args.since, args.provider))
+    return 0
 
 
 def _run(args: argparse.Namespace, settings: KafkaSettings) -> int:

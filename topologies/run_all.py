@@ -25,6 +25,7 @@ PROCESSES = {
     "projections": "topologies.projections.app",
     "gateway": "gateway.app",
     "ledger": "topologies.ledger.app",
+    "reconciler": "topologies.reconciliation.app",
     "scheduler": "topologies.scheduler.app",
 }
 

@@ -6,7 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from pydantic import SecretStr
+
+from connectors.custodian import CustodianRail
 from connectors.kafka_config import KafkaSettings
+from connectors.payment_rail import PaymentRail
+from connectors.stripe_rail import StripeRail
+from kernel.model import Rail
 
 
 class TopologySettings(KafkaSettings):
@@ -40,3 +46,29 @@ class TopologySettings(KafkaSettings):
 
     def consumer_group(self, topology: str) -> str:
         return f"{self.consumer_group_prefix}.{topology}"
+
+
+class RailSettings(TopologySettings):
+    """The payment rails' providers (DESIGN.md §5). Environment: ``STRIPE_API_KEY``,
+    ``STRIPE_API_BASE`` (default stripe-mock), ``CUSTODIAN_URL``, ``CUSTODIAN_API_KEY``,
+    ``PROVIDER_TIMEOUT_S`` (2 per request)."""
+
+    stripe_api_key: SecretStr = SecretStr("sk_test_escrowstreams")
+    stripe_api_base: str | None = "http://127.0.0.1:12111"
+    custodian_url: str = "http://127.0.0.1:12301"
+    custodian_api_key: SecretStr = SecretStr("custodian-dev-key")
+    provider_timeout_s: float = 2.0
+
+    def rails(self) -> dict[Rail, PaymentRail]:
+        return {
+            Rail.STRIPE: StripeRail(
+                self.stripe_api_key.get_secret_value(),
+                self.stripe_api_base,
+                self.provider_timeout_s,
+            ),
+            Rail.USDC_BASE: CustodianRail(
+                self.custodian_url,
+                self.custodian_api_key.get_secret_value(),
+                self.provider_timeout_s,
+            ),
+        }

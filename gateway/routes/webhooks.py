@@ -17,9 +17,10 @@ from starlette.routing import Route
 
 from connectors import custodian
 from connectors.topics import WEBHOOK_EVENTS
+from connectors.webhook_records import provider_name, webhook_record
 from gateway.ports import PublishError, publisher, settings
 from gateway.problems import Problem
-from schemas.webhooks.v1.events_pb2 import Provider, WebhookEvent
+from schemas.webhooks.v1.events_pb2 import Provider
 
 logger = logging.getLogger(__name__)
 
@@ -124,23 +125,16 @@ async def _forward(
     payment_id: str,
     body: bytes,
 ) -> Response:
-    name = Provider.Name(provider).removeprefix("PROVIDER_").lower()
+    name = provider_name(provider)
     if event["type"] not in forwarded_types:
         WEBHOOKS.labels(name, "ignored").inc()
         return JSONResponse({"received": True, "forwarded": False})
     if not payment_id:
         WEBHOOKS.labels(name, "malformed").inc()
         raise Problem(400, "malformed-webhook", "The event names no payment")
-    record = WebhookEvent()
-    record.meta.event_id = f"{name}:{event['id']}"
-    record.meta.occurred_at.FromDatetime(datetime.now(UTC))
-    received = record.webhook_received
-    received.provider = provider
-    received.provider_event_id = event["id"]
-    received.event_type = event["type"]
-    received.provider_payment_id = payment_id
-    received.payload = body
-    received.received_at.CopyFrom(record.meta.occurred_at)
+    record = webhook_record(
+        provider, event["id"], event["type"], payment_id, body, datetime.now(UTC)
+    )
     try:
         await publisher(request).publish(WEBHOOK_EVENTS, payment_id, record)
     except PublishError as exc:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
 import pytest
 
 from connectors.exceptions import PermanentError, TransientError
-from connectors.payment_rail import CreatedPayment, PaymentRail
+from connectors.payment_rail import CreatedPayment, Movement, PaymentRail, ProviderObject, Status
 from connectors.retry import with_retries
 
 
@@ -43,6 +44,8 @@ class PaymentRailContract(ABC):
     # Whether a transfer / refund is final when the provider answers (else a webhook confirms).
     transfers_settle_at_once: ClassVar[bool]
     refunds_settle_at_once: ClassVar[bool]
+    # The webhook that reports a payment received (payment_intent.succeeded, deposit.confirmed).
+    payment_succeeded_event: ClassVar[str]
 
     @abstractmethod
     def make_rail(self) -> PaymentRail:
@@ -55,6 +58,10 @@ class PaymentRailContract(ABC):
     @abstractmethod
     def fail_every_request(self, status: int) -> None:
         """Makes the server answer ``status`` to every request from now on."""
+
+    @abstractmethod
+    def pay_in(self, payment: CreatedPayment, amount_cents: int) -> None:
+        """Makes the provider record the buyer's payment as received (and send no webhook)."""
 
     @abstractmethod
     def idempotency_keys_sent(self) -> list[str | None]:
@@ -178,3 +185,103 @@ class PaymentRailContract(ABC):
         with pytest.raises(TransientError):
             with_retries(lambda: self.pay(rail, "cmd-pay"), sleep=no_sleep)
         assert self.idempotency_keys_sent() == ["cmd-pay"] * 5
+
+    # --- the read side (reconciliation) ------------------------------------------------------
+
+    def transfer(self, rail: PaymentRail, payment: CreatedPayment, key: str) -> str:
+        return rail.transfer(
+            escrow_id="esc-1",
+            amount_cents=250_000,
+            currency="USD",
+            provider_payment_id=payment.provider_payment_id,
+            destination=self.destination,
+            idempotency_key=key,
+        ).provider_id
+
+    def test_a_payment_not_paid_yet_is_pending_and_announced_by_no_webhook(self) -> None:
+        rail = self.make_rail()
+        payment = self.pay(rail, "cmd-pay")
+
+        found = rail.payment_status(payment.provider_payment_id)
+
+        assert (found.movement, found.status, found.webhook) == (
+            Movement.PAYMENT,
+            Status.PENDING,
+            None,
+        )
+        assert (found.provider_id, found.escrow_id) == (payment.provider_payment_id, "esc-1")
+
+    def test_a_paid_payment_succeeded_with_the_webhook_the_provider_sends(self) -> None:
+        rail = self.make_rail()
+        payment = self.pay(rail, "cmd-pay")
+        self.pay_in(payment, 250_000)
+
+        found = rail.payment_status(payment.provider_payment_id)
+
+        assert found.status is Status.SUCCEEDED
+        assert (found.amount_cents, found.currency) == (250_000, "USD")
+        assert found.webhook is not None
+        assert found.webhook.event_type == self.payment_succeeded_event
+
+    def test_a_transfer_s_status_is_what_the_provider_answered_when_it_was_made(self) -> None:
+        rail = self.make_rail()
+        transfer_id = self.transfer(rail, self.pay(rail, "cmd-pay"), "cmd-transfer")
+
+        found = rail.payout_status(Movement.TRANSFER, transfer_id)
+
+        settled = Status.SUCCEEDED if self.transfers_settle_at_once else Status.PENDING
+        assert (found.movement, found.provider_id, found.status) == (
+            Movement.TRANSFER,
+            transfer_id,
+            settled,
+        )
+        assert (found.escrow_id, found.amount_cents) == ("esc-1", 250_000)
+
+    def test_a_refund_and_a_return_are_told_apart(self) -> None:
+        rail = self.make_rail()
+        payment = self.pay(rail, "cmd-pay")
+        self.pay_in(payment, 250_000)
+        refund_id = rail.refund(
+            escrow_id="esc-1",
+            amount_cents=250_000,
+            currency="USD",
+            provider_payment_id=payment.provider_payment_id,
+            idempotency_key="cmd-refund",
+        ).provider_id
+        return_id = rail.return_payment(
+            escrow_id="esc-1",
+            amount_cents=250_000,
+            currency="USD",
+            provider_payment_id=payment.provider_payment_id,
+            reason="paid twice",
+            idempotency_key="cmd-return",
+        )
+
+        refund = rail.payout_status(Movement.REFUND, refund_id)
+        returned = rail.payout_status(Movement.RETURN, return_id)
+
+        assert (refund.movement, returned.movement) == (Movement.REFUND, Movement.RETURN)
+        assert refund.provider_payment_id == payment.provider_payment_id
+        settled = Status.SUCCEEDED if self.refunds_settle_at_once else Status.PENDING
+        assert refund.status is settled
+
+    def test_records_since_a_time_list_what_was_made_from_then_on(self) -> None:
+        rail = self.make_rail()
+        before = datetime.now(UTC) - timedelta(seconds=1)
+        payment = self.pay(rail, "cmd-pay")
+        self.pay_in(payment, 250_000)
+        transfer_id = self.transfer(rail, payment, "cmd-transfer")
+
+        listed = list(rail.records_since(before))
+        later = list(rail.records_since(datetime.now(UTC) + timedelta(hours=1)))
+
+        assert {(o.movement, o.provider_id) for o in listed} >= {
+            (Movement.PAYMENT, payment.provider_payment_id),
+            (Movement.TRANSFER, transfer_id),
+        }
+        assert all(isinstance(o, ProviderObject) for o in listed)
+        assert not [o for o in later if o.provider_id in (payment.provider_payment_id, transfer_id)]
+
+    def test_an_unknown_payment_is_a_permanent_error(self) -> None:
+        with pytest.raises(PermanentError):
+            self.make_rail().payment_status(f"{self.ids.payment}unknown")

@@ -33,6 +33,7 @@ def platform(
         "GATEWAY_PORT": str(gateway_port),
         "CUSTODIAN_URL": f"http://127.0.0.1:{custodian_port}",
         "TRM_URL": f"http://127.0.0.1:{screening_port}",
+        "STRIPE_RECORDER_URL": f"http://127.0.0.1:{free_port()}",
         "CHAINALYSIS_URL": f"http://127.0.0.1:{screening_port}",
         "METRICS_BASE_PORT": "0",  # eight adjacent free ports cannot be promised
         # The demo's release window; a failed payout retried after 2 s, once, then an admin's.

@@ -13,6 +13,7 @@ import json
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -34,7 +35,7 @@ class Controls:
                 "method": request.method,
                 "path": request.url.path,
                 "idempotency_key": request.headers.get("idempotency-key"),
-                "body": _decoded(body),
+                "body": _decoded(body, request.headers.get("content-type", "")),
             }
         )
         if self.delay_s:
@@ -74,8 +75,11 @@ class Controls:
         return JSONResponse({"ok": True})
 
 
-def _decoded(body: bytes) -> Any:
+def _decoded(body: bytes, content_type: str) -> Any:
+    """JSON as objects, a form (Stripe's requests) as a dict of its fields, else text."""
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        return dict(parse_qsl(body.decode()))
     try:
         return json.loads(body) if body else None
-    except ValueError:  # a form or other non-JSON body
+    except ValueError:
         return body.decode(errors="replace")

@@ -39,8 +39,14 @@ def stripe_event(kind: str, intent_id: str, escrow_id: str, amount_cents: int) -
 
 
 def deposit_confirmed(
-    deposit_id: str, escrow_id: str, from_address: str, amount_cents: int
+    deposit_id: str,
+    escrow_id: str,
+    from_address: str,
+    amount_cents: int,
+    address: str = "0xdeposit",
+    tx_hash: str = "",
 ) -> bytes:
+    """A custodian ``deposit.confirmed`` event (a random ``tx_hash`` unless given)."""
     event = {
         "id": f"evt_{uuid.uuid4().hex[:24]}",
         "type": "deposit.confirmed",
@@ -48,10 +54,10 @@ def deposit_confirmed(
         "data": {
             "deposit_id": deposit_id,
             "reference": escrow_id,
-            "address": "0xdeposit",
+            "address": address,
             "from_address": from_address,
             "amount_cents": amount_cents,
-            "tx_hash": f"0x{uuid.uuid4().hex}",
+            "tx_hash": tx_hash or f"0x{uuid.uuid4().hex}",
         },
     }
     return json.dumps(event).encode()
@@ -63,7 +69,7 @@ def custodian_payout_event(payout: dict[str, Any], outcome: str, failure_code: s
     kind = "transfer" if payout["id"].startswith("trf_") else "return"
     data = {
         f"{kind}_id": payout["id"],
-        **{k: v for k, v in payout.items() if k not in ("id", "status")},
+        **{k: v for k, v in payout.items() if k not in ("id", "status", "created")},
     }
     if outcome == "failed":
         data["failure_code"] = failure_code or "chain_reverted"

@@ -1,5 +1,6 @@
 """Running a fake provider: ``python -m tests.provider_fakes.serve custodian --port 12301`` (or in a
-background thread, for tests)."""
+background thread, for tests). ``stripe_recorder`` is Stripe: stripe-mock behind a recording
+proxy."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from starlette.applications import Starlette
 
 from tests.eventually import eventually
 
-FAKES = ["custodian", "screening"]
+FAKES = ["custodian", "screening", "stripe_recorder"]
 
 
 def app_of(name: str, **options: Any) -> Starlette:
@@ -25,8 +26,11 @@ def app_of(name: str, **options: Any) -> Starlette:
 
 
 def options_from_env(name: str) -> dict[str, Any]:
-    """A fake process's options: the custodian sends its settlement webhooks to
-    ``CUSTODIAN_WEBHOOK_URL``, signed with ``CUSTODIAN_WEBHOOK_SECRET``."""
+    """A fake process's options: the custodian sends its webhooks to ``CUSTODIAN_WEBHOOK_URL``,
+    signed with ``CUSTODIAN_WEBHOOK_SECRET``; the Stripe recorder forwards to ``STRIPE_MOCK_URL``
+    (default stripe-mock's 127.0.0.1:12111)."""
+    if name == "stripe_recorder" and "STRIPE_MOCK_URL" in os.environ:
+        return {"upstream": os.environ["STRIPE_MOCK_URL"]}
     if name != "custodian" or "CUSTODIAN_WEBHOOK_URL" not in os.environ:
         return {}
     options: dict[str, Any] = {"webhook_url": os.environ["CUSTODIAN_WEBHOOK_URL"]}

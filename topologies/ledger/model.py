@@ -99,6 +99,8 @@ class Transaction:
     cause: Cause
     postings: tuple[Posting, ...]
     provider_payment_id: str = ""
+    # The provider's payout behind a release (transfer id) or refund (refund / return id).
+    provider_object_id: str = ""
 
 
 @dataclass(frozen=True)

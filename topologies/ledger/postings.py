@@ -18,7 +18,8 @@ deposit the webhooks topology sent straight back after screening, so it arrives,
 and is settled at once; the event has no amount, so the escrow's is used. [3] FUNDING_IN_TRANSIT
 if the return had failed before. [4] RETURNED if the return had been reported settled: a
 reversal. Nothing else moves money: a payout asked for, submitted or failed leaves it held, and
-the payments topology's payout reports are what EscrowReleased / EscrowRefunded say.
+the payments topology's payout reports are what EscrowReleased / EscrowRefunded say (a RELEASE
+or REFUND names the provider's payout: ``provider_object_id``, what reconciliation matches).
 
 Order. The ledger reads ``escrow.events.v1`` and ``payments.events.v1`` together, which Quix
 aligns only by timestamp, and an event carries the timestamp of the record that caused it: an
@@ -134,9 +135,11 @@ class _Book:
         payment_id: str = "",
         cause: Cause | None = None,
         key: str = "",
+        object_id: str = "",
     ) -> None:
         """Posts ``money`` from ``source`` to ``target``: debit the target, credit the source;
-        on the rail of the payment it names, else the escrow's."""
+        on the rail of the payment it names, else the escrow's; ``object_id``: the provider's
+        payout that moved it."""
         cause = cause or self.cause
         payment = self.ledger.payment(payment_id) if payment_id else None
         rail = payment.rail if payment is not None else self._rail(money)
@@ -147,7 +150,7 @@ class _Book:
         escrow_id = self.ledger.escrow_id
         transaction_id = derive_id(escrow_id, f"Ledger{kind.name}", key or cause.event_id)
         self.transactions.append(
-            Transaction(transaction_id, kind, escrow_id, cause, postings, payment_id)
+            Transaction(transaction_id, kind, escrow_id, cause, postings, payment_id, object_id)
         )
         self.ledger = replace(self.ledger, balances=_added(self.ledger.balances, postings))
 
@@ -222,8 +225,8 @@ class _Book:
         self.move(kind, payment.amount, source, target, payment_id, cause)
         self.keep(replace(payment, return_status=_SETTLED_AS[returned]))
 
-    def resolve_hold(self, kind: Kind, money: Money, target: Account) -> None:
-        self.move(kind, money, Account.ESCROW_HOLDING, target)
+    def resolve_hold(self, kind: Kind, money: Money, target: Account, payout_id: str) -> None:
+        self.move(kind, money, Account.ESCROW_HOLDING, target, object_id=payout_id)
         self.ledger = replace(self.ledger, hold_resolutions=self.ledger.hold_resolutions + 1)
 
 
@@ -274,8 +277,10 @@ _RULES: dict[type, Callable[[_Book, Any], None]] = {
     PaymentReturned: _return_outcome,
     EscrowFundsHeld: lambda book, e: book.take(e.provider_payment_id, e.amount),
     EscrowPaymentReturned: lambda book, e: book.request_return(e.provider_payment_id, e.amount),
-    EscrowReleased: lambda book, e: book.resolve_hold(Kind.RELEASE, e.amount, Account.SELLER_PAID),
+    EscrowReleased: lambda book, e: book.resolve_hold(
+        Kind.RELEASE, e.amount, Account.SELLER_PAID, e.transfer_id
+    ),
     EscrowRefunded: lambda book, e: book.resolve_hold(
-        Kind.REFUND, e.amount, Account.BUYER_REFUNDED
+        Kind.REFUND, e.amount, Account.BUYER_REFUNDED, e.refund_id
     ),
 }

@@ -6,14 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from pydantic import SecretStr
 from quixstreams import Application
 from quixstreams.state import State
 
-from connectors.custodian import CustodianRail
 from connectors.kafka_serdes import schema_registry
 from connectors.payment_rail import PaymentRail
-from connectors.stripe_rail import StripeRail
 from connectors.topics import PAYMENTS_COMMANDS, PAYMENTS_EVENTS
 from kernel import mapping
 from kernel.messages import PaymentCommand
@@ -22,37 +19,17 @@ from schemas.payments.v1.events_pb2 import PaymentEvent
 from topologies import metrics
 from topologies.payments.step import step
 from topologies.records import Decoder, Output, Record, decoded
-from topologies.settings import TopologySettings
+from topologies.settings import RailSettings, TopologySettings
 from topologies.wiring import application, input_topic, route_outputs, run
 
 NAME = "payments"
 
 
-class PaymentsSettings(TopologySettings):
-    """Providers. Environment: ``STRIPE_API_KEY``, ``STRIPE_API_BASE`` (default stripe-mock),
-    ``CUSTODIAN_URL``, ``CUSTODIAN_API_KEY``, ``PROVIDER_TIMEOUT_S`` (2 per request)."""
+class PaymentsSettings(RailSettings):
+    """The providers (``RailSettings``); a transaction outlasts a call's retries."""
 
-    stripe_api_key: SecretStr = SecretStr("sk_test_escrowstreams")
-    stripe_api_base: str | None = "http://127.0.0.1:12111"
-    custodian_url: str = "http://127.0.0.1:12301"
-    custodian_api_key: SecretStr = SecretStr("custodian-dev-key")
-    provider_timeout_s: float = 2.0
     # Five tries of 2 s plus 1.5 s of backoff fit in one transaction.
     transaction_timeout_ms: int = 30_000
-
-    def rails(self) -> dict[Rail, PaymentRail]:
-        return {
-            Rail.STRIPE: StripeRail(
-                self.stripe_api_key.get_secret_value(),
-                self.stripe_api_base,
-                self.provider_timeout_s,
-            ),
-            Rail.USDC_BASE: CustodianRail(
-                self.custodian_url,
-                self.custodian_api_key.get_secret_value(),
-                self.provider_timeout_s,
-            ),
-        }
 
 
 def payments_handler(rails: Mapping[Rail, PaymentRail]) -> Callable[..., Output]:

@@ -17,7 +17,7 @@ from kernel.messages import (
     PaymentHeldForReview,
     PaymentSucceeded,
 )
-from topologies.webhooks.translate import DepositToScreen
+from topologies.webhooks.translate import DepositToScreen, marked
 
 
 class Screener(Protocol):
@@ -36,8 +36,23 @@ def settle(
     custodian: DepositReturner,
     sleep: Callable[[float], None] = time.sleep,
 ) -> PaymentEvent:
-    """:raises TransientError | PermanentError: screening or the return failed; the deposit stays
-    unsettled (the caller dead-letters the webhook for an operator)."""
+    """The payment event the deposit becomes (marked ``recovered_by_reconciliation`` like the
+    deposit).
+
+    :raises TransientError | PermanentError: screening or the return failed; the deposit stays
+        unsettled (the caller dead-letters the webhook for an operator).
+    """
+    return marked(
+        _screened(deposit, screener, custodian, sleep), deposit.recovered_by_reconciliation
+    )
+
+
+def _screened(
+    deposit: DepositToScreen,
+    screener: Screener,
+    custodian: DepositReturner,
+    sleep: Callable[[float], None],
+) -> PaymentEvent:
     screening = with_retries(lambda: screener.screen(deposit.from_address), sleep)
     meta = deposit.meta
     if screening.verdict is Verdict.ACCEPT:
@@ -66,7 +81,8 @@ def settle(
             deposit.deposit_id,
             meta.escrow_id,
             f"wallet screening: {reason}",
-            idempotency_key=f"return/{meta.causation_id}",
+            # By the transaction when known: a deposit reported twice is returned once.
+            idempotency_key=f"return/{deposit.deposit_id}/{deposit.tx_hash or meta.causation_id}",
         ),
         sleep,
     )

@@ -5,20 +5,22 @@ PaymentFailed; a custodian ``deposit.confirmed`` becomes a deposit to screen fir
 provider confirms later: the custodian's ``transfer.*`` become Transfer{Succeeded,Failed},
 ``return.*`` and Stripe's ``refund.*`` / ``charge.refund.updated`` Refund{Succeeded,Failed} (or,
 for money an escrow could not take, PaymentReturned). Event ids derive from the escrow, the event
-type and the provider's event id.
+type and the provider's event id. A webhook the reconciliation recovered
+(``recovered_by_reconciliation``) marks the payment event it becomes the same way.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
-from typing import Any
+from typing import Any, TypeVar
 
-from connectors.custodian import REFUND
-from connectors.stripe_rail import RETURN
+from connectors.custodian_objects import REFUND
+from connectors.stripe_objects import RETURN
 from kernel.ids import event_meta
 from kernel.messages import (
     ChargebackClosed,
@@ -35,6 +37,8 @@ from kernel.messages import (
     TransferSucceeded,
 )
 from kernel.model import Money
+
+T = TypeVar("T")
 
 
 class Provider(IntEnum):
@@ -53,6 +57,7 @@ class WebhookReceived:
     provider_payment_id: str
     payload: bytes
     received_at: datetime
+    recovered_by_reconciliation: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,10 @@ class DepositToScreen:
     deposit_id: str
     from_address: str
     amount: Money
+    recovered_by_reconciliation: bool = False
+    # The on-chain transaction: one deposit, however many webhooks (a recovered one, a late real
+    # one) report it.
+    tx_hash: str = ""
 
 
 class MalformedWebhook(ValueError):
@@ -83,11 +92,22 @@ def translate(webhook: WebhookReceived, known_escrow_id: str = "") -> Translatio
     if handler is None:
         return None
     try:
-        return handler(webhook, json.loads(webhook.payload), known_escrow_id)
+        translation = handler(webhook, json.loads(webhook.payload), known_escrow_id)
     except (KeyError, TypeError, ValueError) as exc:
         raise MalformedWebhook(
             f"{webhook.event_type} {webhook.provider_event_id}: {exc!r}"
         ) from exc
+    return marked(translation, webhook.recovered_by_reconciliation)
+
+
+def marked(event: T, recovered: bool) -> T:
+    """``event`` marked ``recovered_by_reconciliation`` when ``recovered`` and its type has the
+    field (payment outcomes and deposits do; chargebacks, which reconciliation never recovers,
+    do not)."""
+    names = {f.name for f in dataclasses.fields(event)} if dataclasses.is_dataclass(event) else ()
+    if not recovered or "recovered_by_reconciliation" not in names:
+        return event
+    return dataclasses.replace(event, recovered_by_reconciliation=True)  # type: ignore[type-var]
 
 
 def _meta(webhook: WebhookReceived, escrow_id: str, kind: type) -> EventMeta:
@@ -134,9 +154,9 @@ def _deposit_confirmed(
     data = event["data"]
     escrow_id = str(data["reference"])
     meta = _meta(webhook, escrow_id, DepositToScreen)
-    return DepositToScreen(
-        meta, data["deposit_id"], data["from_address"], Money(int(data["amount_cents"]), "USD")
-    )
+    amount = Money(int(data["amount_cents"]), "USD")
+    tx_hash = str(data.get("tx_hash") or "")
+    return DepositToScreen(meta, data["deposit_id"], data["from_address"], amount, tx_hash=tx_hash)
 
 
 def _custodian_transfer(

@@ -26,7 +26,7 @@ from schemas.common.v1 import types_pb2 as common_dot_v1_dot_types__pb2
 from schemas.ledger.v1 import types_pb2 as ledger_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18ledger/v1/postings.proto\x12\tledger.v1\x1a\x15\x63ommon/v1/types.proto\x1a\x15ledger/v1/types.proto\"\xb7\x02\n\rLedgerPosting\x12\x16\n\x0etransaction_id\x18\x01 \x01(\t\x12\r\n\x05index\x18\x02 \x01(\x05\x12\x18\n\x10transaction_size\x18\x03 \x01(\x05\x12(\n\x04kind\x18\x04 \x01(\x0e\x32\x1a.ledger.v1.TransactionKind\x12\x11\n\tescrow_id\x18\x05 \x01(\t\x12#\n\x07\x61\x63\x63ount\x18\x06 \x01(\x0e\x32\x12.ledger.v1.Account\x12\x1d\n\x04rail\x18\x07 \x01(\x0e\x32\x0f.common.v1.Rail\x12\x14\n\x0c\x61mount_cents\x18\x08 \x01(\x03\x12\x10\n\x08\x63urrency\x18\t \x01(\t\x12\x1f\n\x05\x63\x61use\x18\n \x01(\x0b\x32\x10.ledger.v1.Cause\x12\x1b\n\x13provider_payment_id\x18\x0b \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18ledger/v1/postings.proto\x12\tledger.v1\x1a\x15\x63ommon/v1/types.proto\x1a\x15ledger/v1/types.proto\"\xd3\x02\n\rLedgerPosting\x12\x16\n\x0etransaction_id\x18\x01 \x01(\t\x12\r\n\x05index\x18\x02 \x01(\x05\x12\x18\n\x10transaction_size\x18\x03 \x01(\x05\x12(\n\x04kind\x18\x04 \x01(\x0e\x32\x1a.ledger.v1.TransactionKind\x12\x11\n\tescrow_id\x18\x05 \x01(\t\x12#\n\x07\x61\x63\x63ount\x18\x06 \x01(\x0e\x32\x12.ledger.v1.Account\x12\x1d\n\x04rail\x18\x07 \x01(\x0e\x32\x0f.common.v1.Rail\x12\x14\n\x0c\x61mount_cents\x18\x08 \x01(\x03\x12\x10\n\x08\x63urrency\x18\t \x01(\t\x12\x1f\n\x05\x63\x61use\x18\n \x01(\x0b\x32\x10.ledger.v1.Cause\x12\x1b\n\x13provider_payment_id\x18\x0b \x01(\t\x12\x1a\n\x12provider_object_id\x18\x0c \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,5 +34,5 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'schemas.ledger.v1.postings_
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_LEDGERPOSTING']._serialized_start=86
-  _globals['_LEDGERPOSTING']._serialized_end=397
+  _globals['_LEDGERPOSTING']._serialized_end=425
 # @@protoc_insertion_point(module_scope)

@@ -39,6 +39,7 @@ class LedgerPosting(_message.Message):
     CURRENCY_FIELD_NUMBER: _builtins.int
     CAUSE_FIELD_NUMBER: _builtins.int
     PROVIDER_PAYMENT_ID_FIELD_NUMBER: _builtins.int
+    PROVIDER_OBJECT_ID_FIELD_NUMBER: _builtins.int
     transaction_id: _builtins.str
     """Deterministic: derived from the escrow, the kind and the causing event's id (for an arrival:
     the provider payment's id), so reprocessing yields the same ids.
@@ -58,6 +59,10 @@ class LedgerPosting(_message.Message):
     """ISO 4217 code, e.g. "USD"."""
     provider_payment_id: _builtins.str
     """The provider payment whose money moved, for arrivals, takes and returns; empty for payouts."""
+    provider_object_id: _builtins.str
+    """The provider's payout the money moved by, for releases (the transfer id) and refunds (the
+    refund or return id): what the daily reconciliation matches against the provider's records.
+    """
     @_builtins.property
     def cause(self) -> _types_pb2.Cause: ...
     def __init__(
@@ -74,10 +79,11 @@ class LedgerPosting(_message.Message):
         currency: _builtins.str = ...,
         cause: _types_pb2.Cause | None = ...,
         provider_payment_id: _builtins.str = ...,
+        provider_object_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["cause", b"cause"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "amount_cents", b"amount_cents", "cause", b"cause", "currency", b"currency", "escrow_id", b"escrow_id", "index", b"index", "kind", b"kind", "provider_payment_id", b"provider_payment_id", "rail", b"rail", "transaction_id", b"transaction_id", "transaction_size", b"transaction_size"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "amount_cents", b"amount_cents", "cause", b"cause", "currency", b"currency", "escrow_id", b"escrow_id", "index", b"index", "kind", b"kind", "provider_object_id", b"provider_object_id", "provider_payment_id", b"provider_payment_id", "rail", b"rail", "transaction_id", b"transaction_id", "transaction_size", b"transaction_size"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from schemas.common.v1 import types_pb2 as common_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18payments/v1/events.proto\x12\x0bpayments.v1\x1a\x15\x63ommon/v1/types.proto\"\xbe\x07\n\x0cPaymentEvent\x12\"\n\x04meta\x18\x01 \x01(\x0b\x32\x14.common.v1.EventMeta\x12\x43\n\x16payment_intent_created\x18\n \x01(\x0b\x32!.payments.v1.PaymentIntentCreatedH\x00\x12:\n\x11payment_succeeded\x18\x0b \x01(\x0b\x32\x1d.payments.v1.PaymentSucceededH\x00\x12\x34\n\x0epayment_failed\x18\x0c \x01(\x0b\x32\x1a.payments.v1.PaymentFailedH\x00\x12<\n\x12transfer_succeeded\x18\r \x01(\x0b\x32\x1e.payments.v1.TransferSucceededH\x00\x12\x36\n\x0ftransfer_failed\x18\x0e \x01(\x0b\x32\x1b.payments.v1.TransferFailedH\x00\x12\x38\n\x10refund_succeeded\x18\x0f \x01(\x0b\x32\x1c.payments.v1.RefundSucceededH\x00\x12\x32\n\rrefund_failed\x18\x10 \x01(\x0b\x32\x19.payments.v1.RefundFailedH\x00\x12\x44\n\x17payment_held_for_review\x18\x11 \x01(\x0b\x32!.payments.v1.PaymentHeldForReviewH\x00\x12<\n\x12transfer_submitted\x18\x12 \x01(\x0b\x32\x1e.payments.v1.TransferSubmittedH\x00\x12\x38\n\x10refund_submitted\x18\x13 \x01(\x0b\x32\x1c.payments.v1.RefundSubmittedH\x00\x12\x38\n\x10payment_returned\x18\x14 \x01(\x0b\x32\x1c.payments.v1.PaymentReturnedH\x00\x12:\n\x11payment_cancelled\x18\x15 \x01(\x0b\x32\x1d.payments.v1.PaymentCancelledH\x00\x12:\n\x11\x63hargeback_opened\x18\x16 \x01(\x0b\x32\x1d.payments.v1.ChargebackOpenedH\x00\x12:\n\x11\x63hargeback_closed\x18\x17 \x01(\x0b\x32\x1d.payments.v1.ChargebackClosedH\x00\x12:\n\x11transfer_reversed\x18\x18 \x01(\x0b\x32\x1d.payments.v1.TransferReversedH\x00\x42\x07\n\x05\x65vent\"\xa4\x01\n\x14PaymentIntentCreated\x12\x1d\n\x04rail\x18\x01 \x01(\x0e\x32\x0f.common.v1.Rail\x12\x1b\n\x13provider_payment_id\x18\x02 \x01(\t\x12 \n\x06\x61mount\x18\x03 \x01(\x0b\x32\x10.common.v1.Money\x12\x15\n\rclient_secret\x18\x04 \x01(\t\x12\x17\n\x0f\x64\x65posit_address\x18\x05 \x01(\t\"\x83\x01\n\x10PaymentSucceeded\x12\x1b\n\x13provider_payment_id\x18\x01 \x01(\t\x12 \n\x06\x61mount\x18\x02 \x01(\x0b\x32\x10.common.v1.Money\x12\x1c\n\x14payer_wallet_address\x18\x03 \x01(\t\x12\x12\n\nrisk_score\x18\x04 \x01(\x05\"[\n\rPaymentFailed\x12\x1b\n\x13provider_payment_id\x18\x01 \x01(\t\x12\x14\n\x0c\x66\x61ilure_code\x18\x02 \x01(\t\x12\x17\n\x0f\x66\x61ilure_message\x18\x03 \x01(\t\"\x87\x01\n\x14PaymentHeldForReview\x12\x1b\n\x13provider_payment_id\x18\x01 \x01(\t\x12 \n\x06\x61mount\x18\x02 \x01(\x0b\x32\x10.common.v1.Money\x12\x1c\n\x14payer_wallet_address\x18\x03 \x01(\t\x12\x12\n\nrisk_score\x18\x04 \x01(\x05\"f\n\x11TransferSucceeded\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12 \n\x06\x61mount\x18\x02 \x01(\x0b\x32\x10.common.v1.Money\x12\x1a\n\x12payment_command_id\x18\x03 \x01(\t\"p\n\x0eTransferFailed\x12\x14\n\x0c\x66\x61ilure_code\x18\x01 \x01(\t\x12\x17\n\x0f\x66\x61ilure_message\x18\x02 \x01(\t\x12\x1a\n\x12payment_command_id\x18\x03 \x01(\t\x12\x13\n\x0btransfer_id\x18\x04 \x01(\t\"b\n\x0fRefundSucceeded\x12\x11\n\trefund_id\x18\x01 \x01(\t\x12 \n\x06\x61mount\x18\x02 \x01(\x0b\x32\x10.common.v1.Money\x12\x1a\n\x12payment_command_id\x18\x03 \x01(\t\"l\n\x0cRefundFailed\x12\x14\n\x0c\x66\x61ilure_code\x18\x01 \x01(\t\x12\x17\n\x0f\x66\x61ilure_message\x18\x02 \x01(\t\x12\x1a\n\x12payment_command_id\x18\x03 \x01(\t\x12\x11\n\trefund_id\x18\x04 \x01(\t\"f\n\x11TransferSubmitted\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12 \n\x06\x61mount\x18\x02 \x01(\x0b\x32\x10.common.v1.Money\x12\x1a\n\x12payment_command_id\x18\x03 \x01(\t\"b\n\x0fRefundSubmitted\x12\x11\n\trefund_id\x18\x01 \x01(\t\x12 \n\x06\x61mount\x18\x02 \x01(\x0b\x32\x10.common.v1.Money\x12\x1a\n\x12payment_command_id\x18\x03 \x01(\t\"\xa2\x01\n\x0fPaymentReturned\x12\x1b\n\x13provider_payment_id\x18\x01 \x01(\t\x12\x11\n\treturn_id\x18\x02 \x01(\t\x12 \n\x06\x61mount\x18\x03 \x01(\x0b\x32\x10.common.v1.Money\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x14\n\x0c\x66\x61ilure_code\x18\x05 \x01(\t\x12\x17\n\x0f\x66\x61ilure_message\x18\x06 \x01(\t\"^\n\x10PaymentCancelled\x12\x1b\n\x13provider_payment_id\x18\x01 \x01(\t\x12\x14\n\x0c\x66\x61ilure_code\x18\x02 \x01(\t\x12\x17\n\x0f\x66\x61ilure_message\x18\x03 \x01(\t\"u\n\x10\x43hargebackOpened\x12\x1b\n\x13provider_payment_id\x18\x01 \x01(\t\x12\x12\n\ndispute_id\x18\x02 \x01(\t\x12 \n\x06\x61mount\x18\x03 \x01(\x0b\x32\x10.common.v1.Money\x12\x0e\n\x06reason\x18\x04 \x01(\t\"S\n\x10\x43hargebackClosed\x12\x1b\n\x13provider_payment_id\x18\x01 \x01(\t\x12\x12\n\ndispute_id\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\"I\n\x10TransferReversed\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12 \n\x06\x61mount\x18\x02 \x01(\x0b\x32\x10.common.v1.Moneyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18payments/v1/events.proto\x12\x0bpayments.v1\x1a\x15\x63ommon/v1/types.proto\"\xbe\x07\n\x0cPaymentEvent\x12\"\n\x04meta\x18\x01 \x01(\x0b\x32\x14.common.v1.EventMeta\x12\x43\n\x16payment_intent_created\x18\n \x01(\x0b\x32!.payments.v1.PaymentIntentCreatedH\x00\x12:\n\x11payment_succeeded\x18\x0b \x01(\x0b\x32\x1d.payments.v1.PaymentSucceededH\x00\x12\x34\n\x0epayment_failed\x18\x0c \x01(\x0b\x32\x1a.payments.v1.PaymentFailedH\x00\x12<\n\x12transfer_succeeded\x18\r \x01(\x0b\x32\x1e.payments.v1.TransferSucceededH\x00\x12\x36\n\x0ftransfer_failed\x18\x0e \x01(\x0b\x32\x1b.payments.v1.TransferFailedH\x00\x12\x38\n\x10refund_succeeded\x18\x0f \x01(\x0b\x32\x1c.payments.v1.RefundSucceededH\x00\x12\x32\n\rrefund_failed\x18\x10 \x01(\x0b\x32\x19.payments.v1.RefundFailedH\x00\x12\x44\n\x17payment_held_for_review\x18\x11 \x01(\x0b\x32!.payments.v1.PaymentHeldForReviewH\x00\x12<\n\x12transfer_submitted\x18\x12 \x01(\x0b\x32\x1e.payments.v1.TransferSubmittedH\x00\x12\x38\n\x10refund_submitted\x18\x13 \x01(\x0b\x32\x1c.payments.v1.RefundSubmittedH\x00\x12\x38\n\x10payment_returned\x18\x14 \x01(\x0b\x32\x1c.payments.v1.PaymentReturnedH\x00\x12:\n\x11payment_cancelled\x18\x15 \x01(\x0b\x32\x1d.payments.v1.PaymentCancelledH\x00\x12:\n\x11\x63hargeback_opened\x18\x16 \x01(\x0b\x32\x1d.payments.v1.ChargebackOpenedH\x00\x12:\n\x11\x63hargeback_closed\x18\x17 \x01(\x0b\x32\x1d.payments.v1.ChargebackClosedH\x00\x12:\n\x11transfer_reversed\x18\x18 \x01(\x0b\x32\x1d.payments.v1.TransferReversedH\x00\x42\x07\n\x05\x65vent\"\xa4\x01\n\x14PaymentIntentCreated\x12\x1d\n\x04rail\x18\x01 \x01(\x0e\x32\x0f.common.v1.Rail\x12\x1b\n\x13provider_payment_id\x18\x02 \x01(\t\x12 \n\x06\x61mount\x18\x03 \x01(\x0b\x32\x10.common.v1.Money\x12\x15\n\rclient_secret\x18\x04 \x01(\t\x12\x17\n\x0f\x64\x65posit_address\x18\x05 \x01(\t\"\xa8\x01\n\x10PaymentSucceeded\x12\x1b\n\x13provider_payment_id\x18\x01 \x01(\t\x12 \n\x06\x61mount\x18\x02 \x01(\x0b\x32\x10.common.v1.Money\x12\x1c\n\x14payer_wallet_address\x18\x03 \x01(\t\x12\x12\n\nrisk_score\x18\x04 \x01(\x05\x12#\n\x1brecovered_by_reconciliation\x18\x05 \x01(\x08\"\x80\x01\n\rPaymentFailed\x12\x1b\n\x13provider_payment_id\x18\x01 \x01(\t\x12\x14\n\x0c\x66\x61ilure_code\x18\x02 \x01(\t\x12\x17\n\x0f\x66\x61ilure_message\x18\x03 \x01(\t\x12#\n\x1brecovered_by_reconciliation\x18\x04 \x01(\x08\"\xac\x01\n\x14PaymentHeldForReview\x12\x1b\n\x13provider_payment_id\x18\x01 \x01(\t\x12 \n\x06\x61mount\x18\x02 \x01(\x0b\x32\x10.common.v1.Money\x12\x1c\n\x14payer_wallet_address\x18\x03 \x01(\t\x12\x12\n\nrisk_score\x18\x04 \x01(\x05\x12#\n\x1brecovered_by_reconciliation\x18\x05 \x01(\x08\"\x8b\x01\n\x11TransferSucceeded\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12 \n\x06\x61mount\x18\x02 \x01(\x0b\x32\x10.common.v1.Money\x12\x1a\n\x12payment_command_id\x18\x03 \x01(\t\x12#\n\x1brecovered_by_reconciliation\x18\x04 \x01(\x08\"\x95\x01\n\x0eTransferFailed\x12\x14\n\x0c\x66\x61ilure_code\x18\x01 \x01(\t\x12\x17\n\x0f\x66\x61ilure_message\x18\x02 \x01(\t\x12\x1a\n\x12payment_command_id\x18\x03 \x01(\t\x12\x13\n\x0btransfer_id\x18\x04 \x01(\t\x12#\n\x1brecovered_by_reconciliation\x18\x05 \x01(\x08\"\x87\x01\n\x0fRefundSucceeded\x12\x11\n\trefund_id\x18\x01 \x01(\t\x12 \n\x06\x61mount\x18\x02 \x01(\x0b\x32\x10.common.v1.Money\x12\x1a\n\x12payment_command_id\x18\x03 \x01(\t\x12#\n\x1brecovered_by_reconciliation\x18\x04 \x01(\x08\"\x91\x01\n\x0cRefundFailed\x12\x14\n\x0c\x66\x61ilure_code\x18\x01 \x01(\t\x12\x17\n\x0f\x66\x61ilure_message\x18\x02 \x01(\t\x12\x1a\n\x12payment_command_id\x18\x03 \x01(\t\x12\x11\n\trefund_id\x18\x04 \x01(\t\x12#\n\x1brecovered_by_reconciliation\x18\x05 \x01(\x08\"f\n\x11TransferSubmitted\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12 \n\x06\x61mount\x18\x02 \x01(\x0b\x32\x10.common.v1.Money\x12\x1a\n\x12payment_command_id\x18\x03 \x01(\t\"b\n\x0fRefundSubmitted\x12\x11\n\trefund_id\x18\x01 \x01(\t\x12 \n\x06\x61mount\x18\x02 \x01(\x0b\x32\x10.common.v1.Money\x12\x1a\n\x12payment_command_id\x18\x03 \x01(\t\"\xc7\x01\n\x0fPaymentReturned\x12\x1b\n\x13provider_payment_id\x18\x01 \x01(\t\x12\x11\n\treturn_id\x18\x02 \x01(\t\x12 \n\x06\x61mount\x18\x03 \x01(\x0b\x32\x10.common.v1.Money\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x14\n\x0c\x66\x61ilure_code\x18\x05 \x01(\t\x12\x17\n\x0f\x66\x61ilure_message\x18\x06 \x01(\t\x12#\n\x1brecovered_by_reconciliation\x18\x07 \x01(\x08\"^\n\x10PaymentCancelled\x12\x1b\n\x13provider_payment_id\x18\x01 \x01(\t\x12\x14\n\x0c\x66\x61ilure_code\x18\x02 \x01(\t\x12\x17\n\x0f\x66\x61ilure_message\x18\x03 \x01(\t\"u\n\x10\x43hargebackOpened\x12\x1b\n\x13provider_payment_id\x18\x01 \x01(\t\x12\x12\n\ndispute_id\x18\x02 \x01(\t\x12 \n\x06\x61mount\x18\x03 \x01(\x0b\x32\x10.common.v1.Money\x12\x0e\n\x06reason\x18\x04 \x01(\t\"S\n\x10\x43hargebackClosed\x12\x1b\n\x13provider_payment_id\x18\x01 \x01(\t\x12\x12\n\ndispute_id\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\"I\n\x10TransferReversed\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12 \n\x06\x61mount\x18\x02 \x01(\x0b\x32\x10.common.v1.Moneyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,31 +37,31 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PAYMENTINTENTCREATED']._serialized_start=1026
   _globals['_PAYMENTINTENTCREATED']._serialized_end=1190
   _globals['_PAYMENTSUCCEEDED']._serialized_start=1193
-  _globals['_PAYMENTSUCCEEDED']._serialized_end=1324
-  _globals['_PAYMENTFAILED']._serialized_start=1326
-  _globals['_PAYMENTFAILED']._serialized_end=1417
-  _globals['_PAYMENTHELDFORREVIEW']._serialized_start=1420
-  _globals['_PAYMENTHELDFORREVIEW']._serialized_end=1555
-  _globals['_TRANSFERSUCCEEDED']._serialized_start=1557
-  _globals['_TRANSFERSUCCEEDED']._serialized_end=1659
-  _globals['_TRANSFERFAILED']._serialized_start=1661
-  _globals['_TRANSFERFAILED']._serialized_end=1773
-  _globals['_REFUNDSUCCEEDED']._serialized_start=1775
-  _globals['_REFUNDSUCCEEDED']._serialized_end=1873
-  _globals['_REFUNDFAILED']._serialized_start=1875
-  _globals['_REFUNDFAILED']._serialized_end=1983
-  _globals['_TRANSFERSUBMITTED']._serialized_start=1985
-  _globals['_TRANSFERSUBMITTED']._serialized_end=2087
-  _globals['_REFUNDSUBMITTED']._serialized_start=2089
-  _globals['_REFUNDSUBMITTED']._serialized_end=2187
-  _globals['_PAYMENTRETURNED']._serialized_start=2190
-  _globals['_PAYMENTRETURNED']._serialized_end=2352
-  _globals['_PAYMENTCANCELLED']._serialized_start=2354
-  _globals['_PAYMENTCANCELLED']._serialized_end=2448
-  _globals['_CHARGEBACKOPENED']._serialized_start=2450
-  _globals['_CHARGEBACKOPENED']._serialized_end=2567
-  _globals['_CHARGEBACKCLOSED']._serialized_start=2569
-  _globals['_CHARGEBACKCLOSED']._serialized_end=2652
-  _globals['_TRANSFERREVERSED']._serialized_start=2654
-  _globals['_TRANSFERREVERSED']._serialized_end=2727
+  _globals['_PAYMENTSUCCEEDED']._serialized_end=1361
+  _globals['_PAYMENTFAILED']._serialized_start=1364
+  _globals['_PAYMENTFAILED']._serialized_end=1492
+  _globals['_PAYMENTHELDFORREVIEW']._serialized_start=1495
+  _globals['_PAYMENTHELDFORREVIEW']._serialized_end=1667
+  _globals['_TRANSFERSUCCEEDED']._serialized_start=1670
+  _globals['_TRANSFERSUCCEEDED']._serialized_end=1809
+  _globals['_TRANSFERFAILED']._serialized_start=1812
+  _globals['_TRANSFERFAILED']._serialized_end=1961
+  _globals['_REFUNDSUCCEEDED']._serialized_start=1964
+  _globals['_REFUNDSUCCEEDED']._serialized_end=2099
+  _globals['_REFUNDFAILED']._serialized_start=2102
+  _globals['_REFUNDFAILED']._serialized_end=2247
+  _globals['_TRANSFERSUBMITTED']._serialized_start=2249
+  _globals['_TRANSFERSUBMITTED']._serialized_end=2351
+  _globals['_REFUNDSUBMITTED']._serialized_start=2353
+  _globals['_REFUNDSUBMITTED']._serialized_end=2451
+  _globals['_PAYMENTRETURNED']._serialized_start=2454
+  _globals['_PAYMENTRETURNED']._serialized_end=2653
+  _globals['_PAYMENTCANCELLED']._serialized_start=2655
+  _globals['_PAYMENTCANCELLED']._serialized_end=2749
+  _globals['_CHARGEBACKOPENED']._serialized_start=2751
+  _globals['_CHARGEBACKOPENED']._serialized_end=2868
+  _globals['_CHARGEBACKCLOSED']._serialized_start=2870
+  _globals['_CHARGEBACKCLOSED']._serialized_end=2953
+  _globals['_TRANSFERREVERSED']._serialized_start=2955
+  _globals['_TRANSFERREVERSED']._serialized_end=3028
 # @@protoc_insertion_point(module_scope)

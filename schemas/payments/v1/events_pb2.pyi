@@ -146,10 +146,13 @@ class PaymentSucceeded(_message.Message):
     AMOUNT_FIELD_NUMBER: _builtins.int
     PAYER_WALLET_ADDRESS_FIELD_NUMBER: _builtins.int
     RISK_SCORE_FIELD_NUMBER: _builtins.int
+    RECOVERED_BY_RECONCILIATION_FIELD_NUMBER: _builtins.int
     provider_payment_id: _builtins.str
     payer_wallet_address: _builtins.str
     """USDC rail: the sending wallet and its screening risk score (0-100)."""
     risk_score: _builtins.int
+    recovered_by_reconciliation: _builtins.bool
+    """The provider's webhook was lost; the reconciliation recovered this from the provider."""
     @_builtins.property
     def amount(self) -> _types_pb2.Money: ...
     def __init__(
@@ -159,10 +162,11 @@ class PaymentSucceeded(_message.Message):
         amount: _types_pb2.Money | None = ...,
         payer_wallet_address: _builtins.str = ...,
         risk_score: _builtins.int = ...,
+        recovered_by_reconciliation: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "payer_wallet_address", b"payer_wallet_address", "provider_payment_id", b"provider_payment_id", "risk_score", b"risk_score"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "payer_wallet_address", b"payer_wallet_address", "provider_payment_id", b"provider_payment_id", "recovered_by_reconciliation", b"recovered_by_reconciliation", "risk_score", b"risk_score"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -175,19 +179,23 @@ class PaymentFailed(_message.Message):
     PROVIDER_PAYMENT_ID_FIELD_NUMBER: _builtins.int
     FAILURE_CODE_FIELD_NUMBER: _builtins.int
     FAILURE_MESSAGE_FIELD_NUMBER: _builtins.int
+    RECOVERED_BY_RECONCILIATION_FIELD_NUMBER: _builtins.int
     provider_payment_id: _builtins.str
     failure_code: _builtins.str
     failure_message: _builtins.str
+    recovered_by_reconciliation: _builtins.bool
+    """The provider's webhook was lost; the reconciliation recovered this from the provider."""
     def __init__(
         self,
         *,
         provider_payment_id: _builtins.str = ...,
         failure_code: _builtins.str = ...,
         failure_message: _builtins.str = ...,
+        recovered_by_reconciliation: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["failure_code", b"failure_code", "failure_message", b"failure_message", "provider_payment_id", b"provider_payment_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["failure_code", b"failure_code", "failure_message", b"failure_message", "provider_payment_id", b"provider_payment_id", "recovered_by_reconciliation", b"recovered_by_reconciliation"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -203,9 +211,12 @@ class PaymentHeldForReview(_message.Message):
     AMOUNT_FIELD_NUMBER: _builtins.int
     PAYER_WALLET_ADDRESS_FIELD_NUMBER: _builtins.int
     RISK_SCORE_FIELD_NUMBER: _builtins.int
+    RECOVERED_BY_RECONCILIATION_FIELD_NUMBER: _builtins.int
     provider_payment_id: _builtins.str
     payer_wallet_address: _builtins.str
     risk_score: _builtins.int
+    recovered_by_reconciliation: _builtins.bool
+    """The provider's webhook was lost; the reconciliation recovered this from the provider."""
     @_builtins.property
     def amount(self) -> _types_pb2.Money: ...
     def __init__(
@@ -215,10 +226,11 @@ class PaymentHeldForReview(_message.Message):
         amount: _types_pb2.Money | None = ...,
         payer_wallet_address: _builtins.str = ...,
         risk_score: _builtins.int = ...,
+        recovered_by_reconciliation: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "payer_wallet_address", b"payer_wallet_address", "provider_payment_id", b"provider_payment_id", "risk_score", b"risk_score"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "payer_wallet_address", b"payer_wallet_address", "provider_payment_id", b"provider_payment_id", "recovered_by_reconciliation", b"recovered_by_reconciliation", "risk_score", b"risk_score"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -236,9 +248,12 @@ class TransferSucceeded(_message.Message):
     TRANSFER_ID_FIELD_NUMBER: _builtins.int
     AMOUNT_FIELD_NUMBER: _builtins.int
     PAYMENT_COMMAND_ID_FIELD_NUMBER: _builtins.int
+    RECOVERED_BY_RECONCILIATION_FIELD_NUMBER: _builtins.int
     transfer_id: _builtins.str
     """Stripe Transfer id (tr_...) or the custodian's transfer id."""
     payment_command_id: _builtins.str
+    recovered_by_reconciliation: _builtins.bool
+    """The provider's webhook was lost; the reconciliation recovered this from the provider."""
     @_builtins.property
     def amount(self) -> _types_pb2.Money: ...
     def __init__(
@@ -247,10 +262,11 @@ class TransferSucceeded(_message.Message):
         transfer_id: _builtins.str = ...,
         amount: _types_pb2.Money | None = ...,
         payment_command_id: _builtins.str = ...,
+        recovered_by_reconciliation: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "payment_command_id", b"payment_command_id", "transfer_id", b"transfer_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "payment_command_id", b"payment_command_id", "recovered_by_reconciliation", b"recovered_by_reconciliation", "transfer_id", b"transfer_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -264,10 +280,13 @@ class TransferFailed(_message.Message):
     FAILURE_MESSAGE_FIELD_NUMBER: _builtins.int
     PAYMENT_COMMAND_ID_FIELD_NUMBER: _builtins.int
     TRANSFER_ID_FIELD_NUMBER: _builtins.int
+    RECOVERED_BY_RECONCILIATION_FIELD_NUMBER: _builtins.int
     failure_code: _builtins.str
     failure_message: _builtins.str
     payment_command_id: _builtins.str
     transfer_id: _builtins.str
+    recovered_by_reconciliation: _builtins.bool
+    """The provider's webhook was lost; the reconciliation recovered this from the provider."""
     def __init__(
         self,
         *,
@@ -275,10 +294,11 @@ class TransferFailed(_message.Message):
         failure_message: _builtins.str = ...,
         payment_command_id: _builtins.str = ...,
         transfer_id: _builtins.str = ...,
+        recovered_by_reconciliation: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["failure_code", b"failure_code", "failure_message", b"failure_message", "payment_command_id", b"payment_command_id", "transfer_id", b"transfer_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["failure_code", b"failure_code", "failure_message", b"failure_message", "payment_command_id", b"payment_command_id", "recovered_by_reconciliation", b"recovered_by_reconciliation", "transfer_id", b"transfer_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -291,9 +311,12 @@ class RefundSucceeded(_message.Message):
     REFUND_ID_FIELD_NUMBER: _builtins.int
     AMOUNT_FIELD_NUMBER: _builtins.int
     PAYMENT_COMMAND_ID_FIELD_NUMBER: _builtins.int
+    RECOVERED_BY_RECONCILIATION_FIELD_NUMBER: _builtins.int
     refund_id: _builtins.str
     """Stripe Refund id (re_...) or the custodian's return id."""
     payment_command_id: _builtins.str
+    recovered_by_reconciliation: _builtins.bool
+    """The provider's webhook was lost; the reconciliation recovered this from the provider."""
     @_builtins.property
     def amount(self) -> _types_pb2.Money: ...
     def __init__(
@@ -302,10 +325,11 @@ class RefundSucceeded(_message.Message):
         refund_id: _builtins.str = ...,
         amount: _types_pb2.Money | None = ...,
         payment_command_id: _builtins.str = ...,
+        recovered_by_reconciliation: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "payment_command_id", b"payment_command_id", "refund_id", b"refund_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "payment_command_id", b"payment_command_id", "recovered_by_reconciliation", b"recovered_by_reconciliation", "refund_id", b"refund_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -319,10 +343,13 @@ class RefundFailed(_message.Message):
     FAILURE_MESSAGE_FIELD_NUMBER: _builtins.int
     PAYMENT_COMMAND_ID_FIELD_NUMBER: _builtins.int
     REFUND_ID_FIELD_NUMBER: _builtins.int
+    RECOVERED_BY_RECONCILIATION_FIELD_NUMBER: _builtins.int
     failure_code: _builtins.str
     failure_message: _builtins.str
     payment_command_id: _builtins.str
     refund_id: _builtins.str
+    recovered_by_reconciliation: _builtins.bool
+    """The provider's webhook was lost; the reconciliation recovered this from the provider."""
     def __init__(
         self,
         *,
@@ -330,10 +357,11 @@ class RefundFailed(_message.Message):
         failure_message: _builtins.str = ...,
         payment_command_id: _builtins.str = ...,
         refund_id: _builtins.str = ...,
+        recovered_by_reconciliation: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["failure_code", b"failure_code", "failure_message", b"failure_message", "payment_command_id", b"payment_command_id", "refund_id", b"refund_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["failure_code", b"failure_code", "failure_message", b"failure_message", "payment_command_id", b"payment_command_id", "recovered_by_reconciliation", b"recovered_by_reconciliation", "refund_id", b"refund_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -409,11 +437,14 @@ class PaymentReturned(_message.Message):
     REASON_FIELD_NUMBER: _builtins.int
     FAILURE_CODE_FIELD_NUMBER: _builtins.int
     FAILURE_MESSAGE_FIELD_NUMBER: _builtins.int
+    RECOVERED_BY_RECONCILIATION_FIELD_NUMBER: _builtins.int
     provider_payment_id: _builtins.str
     return_id: _builtins.str
     reason: _builtins.str
     failure_code: _builtins.str
     failure_message: _builtins.str
+    recovered_by_reconciliation: _builtins.bool
+    """The provider's webhook was lost; the reconciliation recovered this from the provider."""
     @_builtins.property
     def amount(self) -> _types_pb2.Money: ...
     def __init__(
@@ -425,10 +456,11 @@ class PaymentReturned(_message.Message):
         reason: _builtins.str = ...,
         failure_code: _builtins.str = ...,
         failure_message: _builtins.str = ...,
+        recovered_by_reconciliation: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "failure_code", b"failure_code", "failure_message", b"failure_message", "provider_payment_id", b"provider_payment_id", "reason", b"reason", "return_id", b"return_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "failure_code", b"failure_code", "failure_message", b"failure_message", "provider_payment_id", b"provider_payment_id", "reason", b"reason", "recovered_by_reconciliation", b"recovered_by_reconciliation", "return_id", b"return_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -26,17 +26,17 @@ from schemas.common.v1 import types_pb2 as common_dot_v1_dot_types__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18webhooks/v1/events.proto\x12\x0bwebhooks.v1\x1a\x15\x63ommon/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"u\n\x0cWebhookEvent\x12\"\n\x04meta\x18\x01 \x01(\x0b\x32\x14.common.v1.EventMeta\x12\x38\n\x10webhook_received\x18\n \x01(\x0b\x32\x1c.webhooks.v1.WebhookReceivedH\x00\x42\x07\n\x05\x65vent\"\xc8\x01\n\x0fWebhookReceived\x12\'\n\x08provider\x18\x01 \x01(\x0e\x32\x15.webhooks.v1.Provider\x12\x19\n\x11provider_event_id\x18\x02 \x01(\t\x12\x12\n\nevent_type\x18\x03 \x01(\t\x12\x1b\n\x13provider_payment_id\x18\x04 \x01(\t\x12\x0f\n\x07payload\x18\x05 \x01(\x0c\x12/\n\x0breceived_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*Q\n\x08Provider\x12\x18\n\x14PROVIDER_UNSPECIFIED\x10\x00\x12\x13\n\x0fPROVIDER_STRIPE\x10\x01\x12\x16\n\x12PROVIDER_CUSTODIAN\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18webhooks/v1/events.proto\x12\x0bwebhooks.v1\x1a\x15\x63ommon/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"u\n\x0cWebhookEvent\x12\"\n\x04meta\x18\x01 \x01(\x0b\x32\x14.common.v1.EventMeta\x12\x38\n\x10webhook_received\x18\n \x01(\x0b\x32\x1c.webhooks.v1.WebhookReceivedH\x00\x42\x07\n\x05\x65vent\"\xed\x01\n\x0fWebhookReceived\x12\'\n\x08provider\x18\x01 \x01(\x0e\x32\x15.webhooks.v1.Provider\x12\x19\n\x11provider_event_id\x18\x02 \x01(\t\x12\x12\n\nevent_type\x18\x03 \x01(\t\x12\x1b\n\x13provider_payment_id\x18\x04 \x01(\t\x12\x0f\n\x07payload\x18\x05 \x01(\x0c\x12/\n\x0breceived_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12#\n\x1brecovered_by_reconciliation\x18\x07 \x01(\x08*Q\n\x08Provider\x12\x18\n\x14PROVIDER_UNSPECIFIED\x10\x00\x12\x13\n\x0fPROVIDER_STRIPE\x10\x01\x12\x16\n\x12PROVIDER_CUSTODIAN\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'schemas.webhooks.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PROVIDER']._serialized_start=419
-  _globals['_PROVIDER']._serialized_end=500
+  _globals['_PROVIDER']._serialized_start=456
+  _globals['_PROVIDER']._serialized_end=537
   _globals['_WEBHOOKEVENT']._serialized_start=97
   _globals['_WEBHOOKEVENT']._serialized_end=214
   _globals['_WEBHOOKRECEIVED']._serialized_start=217
-  _globals['_WEBHOOKRECEIVED']._serialized_end=417
+  _globals['_WEBHOOKRECEIVED']._serialized_end=454
 # @@protoc_insertion_point(module_scope)

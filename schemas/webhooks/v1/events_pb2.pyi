@@ -76,6 +76,7 @@ class WebhookReceived(_message.Message):
     PROVIDER_PAYMENT_ID_FIELD_NUMBER: _builtins.int
     PAYLOAD_FIELD_NUMBER: _builtins.int
     RECEIVED_AT_FIELD_NUMBER: _builtins.int
+    RECOVERED_BY_RECONCILIATION_FIELD_NUMBER: _builtins.int
     provider: Global___Provider.ValueType
     provider_event_id: _builtins.str
     """The provider's own event id (Stripe evt_...); deduplication key."""
@@ -84,6 +85,10 @@ class WebhookReceived(_message.Message):
     provider_payment_id: _builtins.str
     payload: _builtins.bytes
     """The verified request body, byte for byte."""
+    recovered_by_reconciliation: _builtins.bool
+    """Not sent by the provider: the reconciliation found the provider's object in this state and
+    wrote the webhook the provider would have sent (its provider_event_id starts "recon_").
+    """
     @_builtins.property
     def received_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -95,10 +100,11 @@ class WebhookReceived(_message.Message):
         provider_payment_id: _builtins.str = ...,
         payload: _builtins.bytes = ...,
         received_at: _timestamp_pb2.Timestamp | None = ...,
+        recovered_by_reconciliation: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["received_at", b"received_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["event_type", b"event_type", "payload", b"payload", "provider", b"provider", "provider_event_id", b"provider_event_id", "provider_payment_id", b"provider_payment_id", "received_at", b"received_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["event_type", b"event_type", "payload", b"payload", "provider", b"provider", "provider_event_id", b"provider_event_id", "provider_payment_id", b"provider_payment_id", "received_at", b"received_at", "recovered_by_reconciliation", b"recovered_by_reconciliation"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

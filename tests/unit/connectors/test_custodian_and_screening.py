@@ -11,7 +11,7 @@ import pytest
 
 from connectors.custodian import CustodianRail, sign, verify
 from connectors.exceptions import PermanentError, TransientError
-from connectors.payment_rail import PaymentRail
+from connectors.payment_rail import CreatedPayment, PaymentRail
 from connectors.screening import ChainalysisClient, TrmClient, Verdict, WalletScreener
 from tests.contract.payment_rail import IdPrefixes, PaymentRailContract
 from tests.http_fakes import calls, fake, inject_failures
@@ -50,6 +50,7 @@ class TestCustodianRail(PaymentRailContract):
     server_replays_idempotent_requests = True
     transfers_settle_at_once = False  # on chain: transfer.completed confirms it
     refunds_settle_at_once = False  # return.completed confirms it
+    payment_succeeded_event = "deposit.confirmed"
     server: BackgroundServer
     rails: ExitStack
 
@@ -69,6 +70,12 @@ class TestCustodianRail(PaymentRailContract):
 
     def fail_every_request(self, status: int) -> None:
         inject_failures(self.server, status, forever=True)
+
+    def pay_in(self, payment: CreatedPayment, amount_cents: int) -> None:
+        httpx.post(
+            f"{self.server.url}/_fake/deposits/{payment.provider_payment_id}/confirm",
+            json={"from_address": "0xbuyer", "amount_cents": amount_cents},
+        ).raise_for_status()
 
     def idempotency_keys_sent(self) -> list[str | None]:
         return [call["idempotency_key"] for call in calls(self.server)]

@@ -4,18 +4,22 @@ broker: records are applied as the consumer loop would apply them)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from connectors.kafka_serdes import EnvelopeSerializer, schema_registry, value_context
+from connectors.payment_rail import Movement
 from connectors.topics import LEDGER_POSTINGS
+from kernel.model import Rail as RailName
 from schemas.common.v1.types_pb2 import Rail
 from schemas.ledger.v1.postings_pb2 import LedgerPosting
-from schemas.ledger.v1.types_pb2 import Account
-from state_stores.ledger_table import Balance, LedgerTable
+from schemas.ledger.v1.types_pb2 import Account, TransactionKind
+from state_stores.ledger_table import Balance, LedgerTable, Moved
 
 SERIALIZE = EnvelopeSerializer(LedgerPosting, schema_registry(None))
+NOW = datetime(2026, 11, 21, 2, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -76,3 +80,47 @@ def test_an_escrows_postings_come_by_transaction_and_line(table: LedgerTable) ->
 
     assert [(p.escrow_id, p.index) for p in table.postings("esc-a")] == [("esc-a", 0), ("esc-a", 1)]
     assert table.postings("esc-c") == []
+
+
+def release(escrow_id: str, transfer_id: str, cents: int, at: datetime) -> list[LedgerPosting]:
+    """Dr seller paid, Cr holding: the seller was paid by the provider's ``transfer_id``."""
+    lines = [
+        line(escrow_id, f"release-{escrow_id}", 0, Account.ACCOUNT_SELLER_PAID, cents),
+        line(escrow_id, f"release-{escrow_id}", 1, Account.ACCOUNT_ESCROW_HOLDING, -cents),
+    ]
+    for posting in lines:
+        posting.kind = TransactionKind.TRANSACTION_KIND_RELEASE
+        posting.provider_object_id = transfer_id
+        posting.cause.occurred_at.FromDatetime(at)
+    return lines
+
+
+class TestMoved:
+    def test_a_release_is_found_by_its_transfer_with_its_amount(self, table: LedgerTable) -> None:
+        for posting in release("esc-a", "trf_1", 2_500_000, NOW):
+            arrive(table, posting)
+
+        [moved] = table.moved_by(Movement.TRANSFER, "trf_1")
+
+        assert moved == Moved(
+            Movement.TRANSFER, "trf_1", "release-esc-a", "esc-a", RailName.USDC_BASE,
+            2_500_000, "USD", NOW,
+        )  # fmt: skip
+        assert table.moved_by(Movement.TRANSFER, "trf_2") == []
+
+    def test_moved_since_lists_from_that_time_on_oldest_first(self, table: LedgerTable) -> None:
+        for escrow_id, minutes in (("esc-b", 2), ("esc-a", 1), ("esc-old", -1)):
+            for posting in release(
+                escrow_id, f"trf_{escrow_id}", 100, NOW + timedelta(minutes=minutes)
+            ):
+                arrive(table, posting)
+
+        moved = table.moved_since(NOW)
+
+        assert [m.escrow_id for m in moved] == ["esc-a", "esc-b"]
+
+    def test_lines_that_move_no_provider_money_are_not_listed(self, table: LedgerTable) -> None:
+        for posting in take("esc-a", 2_500_000):
+            arrive(table, posting)
+
+        assert table.moved_since(NOW - timedelta(days=3650)) == []

@@ -147,6 +147,12 @@ class TestPayouts:
         assert fed.kinds()[-1] == "REFUND"
         assert fed.balances() == {S.BUYER_FUNDING: -A, S.BUYER_REFUNDED: A}
 
+    def test_a_payout_names_the_provider_object_reconciliation_matches(self) -> None:
+        release = feed([*funded(), released()]).transactions[-1]
+        refund = feed([*funded(), refunded()]).transactions[-1]
+
+        assert (release.provider_object_id, refund.provider_object_id) == ("tr_1", "re_1")
+
     @pytest.mark.parametrize(
         "event",
         [
