@@ -221,3 +221,34 @@ class TestWebhooksTopology:
         if outcome is PaymentFailed:
             assert event.failure_code.startswith("DEPOSIT_RETURNED")
         events.tail.close()
+
+    def test_one_on_chain_deposit_under_two_event_ids_is_screened_and_reported_once(
+        self,
+        gateway: BackgroundServer,
+        screening: BackgroundServer,
+        custodian: BackgroundServer,
+        bootstrap_servers: str,
+    ) -> None:
+        """A deposit reconciliation recovered, then its late real webhook: a high-risk one is
+        returned once and counted as one failed payment."""
+        events = PaymentEvents(bootstrap_servers)
+        escrow_id, deposit_id = random_escrow_id(), f"dep_{uuid.uuid4().hex[:16]}"
+        wallet, tx_hash = f"0x{uuid.uuid4().hex}", f"0x{uuid.uuid4().hex}"
+        httpx.post(f"{screening.url}/_fake/wallets", json={"address": wallet, "risk_score": 95})
+
+        for _ in range(2):  # each with its own event id
+            body = deposit_confirmed(deposit_id, escrow_id, wallet, 2_500_000, tx_hash=tx_hash)
+            assert post_custodian(gateway, body).status_code == 200
+        # A later event of the same payment: once it shows, both copies were handled.
+        other = deposit_confirmed(deposit_id, escrow_id, f"0x{uuid.uuid4().hex}", 1)
+        post_custodian(gateway, other)
+        events.tail.wait_for(lambda _: len(events.of(escrow_id)) >= 2)
+
+        returns = [
+            o
+            for o in httpx.get(f"{custodian.url}/_fake/objects").json()
+            if o.get("deposit_id") == deposit_id
+        ]
+        assert [type(e) for e in events.of(escrow_id)] == [PaymentFailed, PaymentSucceeded]
+        assert len(returns) == 1
+        events.tail.close()

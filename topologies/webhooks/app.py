@@ -82,12 +82,20 @@ def webhooks_handler(
             return Output()
         known = state.get_bytes(ESCROW_OF_PAYMENT)
         try:
-            event = _payment_event(
-                webhook, known.decode() if known else "", screener, custodian, sleep
-            )
+            translation = translate(webhook, known.decode() if known else "")
+            deposit_key = _deposit_key(translation)
+            if deposit_key and state.get_bytes(deposit_key) is not None:
+                # The same on-chain deposit under another event id (a webhook reconciliation
+                # recovered, then the late real one): screened and settled already.
+                state.set_bytes(seen_key, b"1", ttl=SEEN_TTL)
+                metrics.WEBHOOK_EVENTS.labels(webhook.event_type, "duplicate").inc()
+                return Output()
+            event = _payment_event(translation, screener, custodian, sleep)
         except (MalformedWebhook, ConnectorError) as exc:
             return Output(dead_letter=record.dead_letter(exc))
         state.set_bytes(seen_key, b"1", ttl=SEEN_TTL)
+        if deposit_key:
+            state.set_bytes(deposit_key, b"1", ttl=SEEN_TTL)
         if event is not None and not known:  # for the payment's later webhooks (chargebacks)
             state.set_bytes(ESCROW_OF_PAYMENT, event.meta.escrow_id.encode())
         outcome = type(event).__name__ if event else "ignored"
@@ -99,14 +107,19 @@ def webhooks_handler(
     return decoded({WEBHOOK_EVENTS: decoder}, handle)
 
 
+def _deposit_key(translation: Any) -> str:
+    """The state key of a USDC deposit's on-chain identity; "" for anything else."""
+    if isinstance(translation, DepositToScreen) and translation.tx_hash:
+        return f"deposit/{translation.tx_hash}"
+    return ""
+
+
 def _payment_event(
-    webhook: WebhookReceived,
-    known_escrow_id: str,
+    translation: Any,
     screener: Screener,
     custodian: DepositReturner,
     sleep: Callable[[float], None],
 ) -> Any:
-    translation = translate(webhook, known_escrow_id)
     if isinstance(translation, DepositToScreen):
         return settle(translation, screener, custodian, sleep)
     return translation
