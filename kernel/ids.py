@@ -5,6 +5,7 @@ below build metadata with it."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import replace
 from datetime import datetime
@@ -15,13 +16,22 @@ from kernel.model import SYSTEM
 
 # Namespace of every derived id: uuid5(namespace, "escrow_id/Type/cause_id").
 ID_NAMESPACE = uuid.UUID("6f1c2e58-58a5-4b8e-9a43-2f7c9d0f3b11")
+_NAMESPACE_BYTES = ID_NAMESPACE.bytes
 
 E = TypeVar("E")
 
 
 def derive_id(escrow_id: str, kind: str, cause_id: str) -> str:
-    """A UUID string: the same ``(escrow_id, kind, cause_id)`` always yields the same id."""
-    return str(uuid.uuid5(ID_NAMESPACE, f"{escrow_id}/{kind}/{cause_id}"))
+    """A UUID string: the same ``(escrow_id, kind, cause_id)`` always yields the same id:
+    ``str(uuid.uuid5(ID_NAMESPACE, "escrow_id/kind/cause_id"))``, computed without building a
+    ``UUID`` (a third of the cost; several ids are derived per record)."""
+    name = f"{escrow_id}/{kind}/{cause_id}".encode()
+    sha1 = hashlib.sha1(_NAMESPACE_BYTES + name, usedforsecurity=False)  # UUIDv5 is SHA-1
+    digest = bytearray(sha1.digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def event_meta(
