@@ -20,13 +20,14 @@ import time
 import uuid
 from pathlib import Path
 
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Producer
 
 from connectors.kafka_config import producer_config
 from connectors.kafka_serdes import EnvelopeSerializer, schema_registry, value_context
 from connectors.topics import ESCROW_COMMANDS, ESCROW_EVENTS
 from kernel import mapping
 from schemas.escrow.v1.commands_pb2 import EscrowCommand
+from tests.benchmarks.harness import percentile
 from tests.builders import create_escrow
 from tests.eventually import eventually
 from tests.kafka import Tail
@@ -93,23 +94,6 @@ class Bench:
         except TimeoutError:
             missing = sum(i not in self.seen_at for i in ids)
             raise SystemExit(f"{missing} escrows got no event within {timeout_s} s") from None
-
-
-def commit_at_end(bootstrap: str, group: str, topics: list[str]) -> None:
-    """Commits ``group``'s offsets at the end of ``topics``: the group starts from now."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
-    offsets = []
-    for topic in topics:
-        for partition in consumer.list_topics(topic, timeout=10).topics[topic].partitions:
-            _, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
-            offsets.append(TopicPartition(topic, partition, high))
-    consumer.commit(offsets=offsets, asynchronous=False)
-    consumer.close()
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def main() -> None:

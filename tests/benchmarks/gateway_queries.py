@@ -23,7 +23,7 @@ import httpx
 
 from gateway.auth import issue_token
 from gateway.settings import GatewaySettings
-from tests.benchmarks.escrow_topology import percentile
+from tests.benchmarks.harness import percentile
 from tests.demo import Story
 from tests.platform import running_platform
 
