@@ -72,7 +72,7 @@ def main() -> None:
         create_app(settings, publisher, views, auth, ledger),
         host=settings.gateway_host,
         port=settings.gateway_port,
-        log_level="info",
+        log_level=settings.log_level.lower(),
     )
 
 

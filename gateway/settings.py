@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import SecretStr
 
 from connectors.kafka_config import KafkaSettings
@@ -12,7 +14,7 @@ class GatewaySettings(KafkaSettings):
     ``STRIPE_WEBHOOK_SECRET``, ``CUSTODIAN_WEBHOOK_SECRET``, ``PUBLISH_TIMEOUT_S`` (10: how long
     a webhook waits for Kafka's acknowledgement before answering 503, so the provider retries),
     ``VIEW_TABLE_DIR``, ``LEDGER_TABLE_DIR``, ``JWT_HS256_KEY``, ``JWT_JWKS_URL``,
-    ``JWT_AUDIENCE``."""
+    ``JWT_AUDIENCE``, ``LOG_LEVEL`` (INFO; WARNING drops uvicorn's access line per request)."""
 
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8080
@@ -27,3 +29,4 @@ class GatewaySettings(KafkaSettings):
     jwt_hs256_key: SecretStr = SecretStr("escrow-streams-dev-jwt-key-change-me-0123456789")
     jwt_jwks_url: str | None = None
     jwt_audience: str | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
