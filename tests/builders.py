@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ from kernel.messages import (
     CancelEscrow,
     CommandMeta,
     CreateEscrow,
+    EscrowEvent,
     EventMeta,
     MarkDelivered,
     Message,
@@ -20,15 +22,18 @@ from kernel.messages import (
     RefundSucceeded,
     ReleaseFunds,
     ResolveDispute,
+    TransferFailed,
     TransferSucceeded,
 )
 from kernel.model import (
+    DEFAULT_POLICY,
     Actor,
     DisputeResolution,
     Escrow,
     EscrowStatus,
     KycTier,
     Money,
+    Policy,
     Rail,
     Role,
 )
@@ -117,6 +122,21 @@ def apply_all(messages: Iterable[Message], state: Escrow | None = None) -> Escro
         state = decision.state
     assert state is not None
     return state
+
+
+def story_events(messages: Iterable[Message], policy: Policy = DEFAULT_POLICY) -> list[EscrowEvent]:
+    """The escrow events ``decide`` emits for ``messages`` in order, under ``policy``; a
+    ``TransferFailed`` answers the transfer pending at that point (its causation filled in)."""
+    state: Escrow | None = None
+    events: list[EscrowEvent] = []
+    for message in messages:
+        if isinstance(message, TransferFailed) and state is not None:
+            pending = state.pending_transfer_command_id
+            message = replace(message, meta=payment_meta(causation_id=pending))
+        decision = decide(state, message, NOW, policy)
+        state = decision.state
+        events += decision.events
+    return events
 
 
 def escrow_in(status: EscrowStatus, escrow_id: str = "esc-1") -> Escrow:

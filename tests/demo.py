@@ -298,9 +298,9 @@ def print_ledger(postings: Tail) -> None:
     """Sums the ledger's postings of the stories' escrows by account (reads until they stop)."""
 
     def quiet() -> bool:  # nothing new for 2 s
-        batch = postings.poll_batch(2.0)
-        postings.records.extend(batch)
-        return not batch
+        before = len(postings.records)
+        postings.drain(2.0)
+        return len(postings.records) == before
 
     eventually(quiet, 60, interval_s=0, what="the ledger quiet")
     balances: Counter[str] = Counter()

@@ -12,7 +12,15 @@ from connectors.topics import (
     PAYMENTS_EVENTS,
 )
 from kernel import mapping
-from kernel.messages import EscrowCommand, EscrowEvent, PaymentCommand, PaymentEvent
+from kernel.messages import (
+    CreatePaymentIntent,
+    EscrowCommand,
+    EscrowEvent,
+    EscrowFundsHeld,
+    PaymentCommand,
+    PaymentEvent,
+)
+from tests.builders import create_escrow, payment_intent_created, payment_succeeded
 from tests.kafka import EnvelopeProducer, Tail
 
 
@@ -31,6 +39,14 @@ class EscrowHarness:
         self.producer.send(
             PAYMENTS_EVENTS, event.meta.escrow_id, mapping.PAYMENT_EVENTS.to_proto(event)
         )
+
+    def fund(self, escrow_id: str) -> None:
+        """Creates an escrow and pays for it, as the payments topology would report."""
+        self.command(create_escrow(escrow_id))
+        self.wait_payment_command(escrow_id, CreatePaymentIntent)
+        self.payment_event(payment_intent_created(escrow_id))
+        self.payment_event(payment_succeeded(escrow_id))
+        self.wait_event(escrow_id, EscrowFundsHeld)
 
     def events_of(self, escrow_id: str) -> list[EscrowEvent]:
         return [mapping.EVENTS.to_domain(e) for e in self.events.envelopes(escrow_id)]

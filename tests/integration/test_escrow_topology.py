@@ -28,7 +28,6 @@ from tests.builders import (
     SELLER,
     command_meta,
     create_escrow,
-    payment_intent_created,
     payment_meta,
     payment_succeeded,
     random_escrow_id,
@@ -42,22 +41,13 @@ from topologies.records import DLQ_ERROR, DLQ_OFFSET, DLQ_PARTITION, DLQ_TOPIC
 pytestmark = pytest.mark.integration
 
 
-def fund(harness: EscrowHarness, escrow_id: str) -> None:
-    """Create an escrow and pay for it, as the payments topology would report."""
-    harness.command(create_escrow(escrow_id))
-    harness.wait_payment_command(escrow_id, CreatePaymentIntent)
-    harness.payment_event(payment_intent_created(escrow_id))
-    harness.payment_event(payment_succeeded(escrow_id))
-    harness.wait_event(escrow_id, EscrowFundsHeld)
-
-
 def test_a_full_lifecycle_is_driven_by_commands_and_payment_events(
     start_topology: ProcessFactory, escrow_harness: EscrowHarness
 ) -> None:
     start_topology("escrow")
     escrow_id = random_escrow_id()
 
-    fund(escrow_harness, escrow_id)
+    escrow_harness.fund(escrow_id)
     escrow_harness.command(MarkDelivered(command_meta(escrow_id, SELLER)))
     escrow_harness.command(ReleaseFunds(command_meta(escrow_id, BUYER)))
     transfer = escrow_harness.wait_payment_command(escrow_id, TransferToSeller)
@@ -84,7 +74,7 @@ def test_a_duplicate_command_emits_nothing_new(
 ) -> None:
     start_topology("escrow")
     escrow_id = random_escrow_id()
-    fund(escrow_harness, escrow_id)
+    escrow_harness.fund(escrow_id)
     delivered = MarkDelivered(command_meta(escrow_id, SELLER))
 
     escrow_harness.command(delivered)
@@ -103,7 +93,7 @@ def test_a_rejected_command_emits_the_reason_and_leaves_the_state(
 ) -> None:
     start_topology("escrow")
     escrow_id = random_escrow_id()
-    fund(escrow_harness, escrow_id)
+    escrow_harness.fund(escrow_id)
 
     escrow_harness.command(MarkDelivered(command_meta(escrow_id, BUYER)))
     rejected = escrow_harness.wait_event(escrow_id, EscrowCommandRejected)
@@ -141,7 +131,7 @@ def test_state_is_restored_from_the_changelog_after_the_local_store_is_lost(
 ) -> None:
     first = start_topology("escrow", "first")
     escrow_id = random_escrow_id()
-    fund(escrow_harness, escrow_id)
+    escrow_harness.fund(escrow_id)
     paid = payment_succeeded(escrow_id)
     escrow_harness.payment_event(paid)  # applied: FUNDS_HELD at version 4
     escrow_harness.wait_event(escrow_id, EscrowFundsHeld)

@@ -17,12 +17,10 @@ from connectors.topics import ESCROW_COMMANDS, ESCROW_REMINDERS
 from kernel import mapping
 from kernel.messages import (
     CancelEscrow,
-    CreatePaymentIntent,
     EscrowAwaitFunds,
     EscrowCancelled,
     EscrowCommandRejected,
     EscrowDelivered,
-    EscrowFundsHeld,
     EscrowReleased,
     EscrowTransferRequested,
     MarkDelivered,
@@ -34,8 +32,6 @@ from tests.builders import (
     SELLER,
     command_meta,
     create_escrow,
-    payment_intent_created,
-    payment_succeeded,
     random_escrow_id,
 )
 from tests.escrow_harness import EscrowHarness
@@ -70,14 +66,6 @@ def system_commands(tail: Tail, escrow_id: str, quiet_s: float = 2.0) -> list[ob
 def _from_scheduler(tail: Tail, escrow_id: str) -> list[object]:
     decoded = (mapping.COMMANDS.to_domain(e) for e in tail.envelopes(escrow_id))
     return [c for c in decoded if isinstance(c, get_args(SystemCommand))]
-
-
-def fund(harness: EscrowHarness, escrow_id: str) -> None:
-    harness.command(create_escrow(escrow_id))
-    harness.wait_payment_command(escrow_id, CreatePaymentIntent)
-    harness.payment_event(payment_intent_created(escrow_id))
-    harness.payment_event(payment_succeeded(escrow_id))
-    harness.wait_event(escrow_id, EscrowFundsHeld)
 
 
 def cancelled_by_timeout(harness: EscrowHarness, escrow_id: str, timeout_s: float) -> None:
@@ -117,7 +105,7 @@ def test_a_silent_buyers_escrow_is_released_once_after_delivery(
     start_topology("payments")
     start_topology("scheduler")
     escrow_id = random_escrow_id()
-    fund(escrow_harness, escrow_id)
+    escrow_harness.fund(escrow_id)
 
     escrow_harness.command(MarkDelivered(command_meta(escrow_id, SELLER)))
 
@@ -138,7 +126,7 @@ def test_a_buyers_release_racing_the_auto_release_ends_in_one_transfer(
     start_topology("payments")
     start_topology("scheduler")
     escrow_id = random_escrow_id()
-    fund(escrow_harness, escrow_id)
+    escrow_harness.fund(escrow_id)
     escrow_harness.command(MarkDelivered(command_meta(escrow_id, SELLER)))
     delivered = escrow_harness.wait_event(escrow_id, EscrowDelivered)
     assert delivered.auto_release_at is not None

@@ -9,7 +9,6 @@ import pytest
 
 from kernel.messages import (
     CancelEscrow,
-    EscrowEvent,
     MarkDelivered,
     Message,
     RaiseDispute,
@@ -17,7 +16,7 @@ from kernel.messages import (
     RetryPayout,
     TransferFailed,
 )
-from kernel.model import Escrow, Policy
+from kernel.model import Policy
 from tests.builders import (
     BUYER,
     NOW,
@@ -27,8 +26,8 @@ from tests.builders import (
     payment_intent_created,
     payment_meta,
     payment_succeeded,
+    story_events,
 )
-from topologies.escrow.decide import decide
 from topologies.scheduler.timers import (
     AUTO_RELEASE,
     FUNDING_TIMEOUT,
@@ -57,18 +56,9 @@ def timers_of(
     messages: Sequence[Message], reminder_before: timedelta = REMINDER_BEFORE
 ) -> dict[TimerKind, Timer]:
     """The escrow's timers after ``messages``, as the scheduler would hold them."""
-    state: Escrow | None = None
     timers: dict[TimerKind, Timer] = {}
-    for message in messages:
-        if isinstance(message, TransferFailed) and state is not None:
-            message = TransferFailed(
-                payment_meta(causation_id=state.pending_transfer_command_id), "down"
-            )
-        decision = decide(state, message, NOW, POLICY)
-        state = decision.state
-        event: EscrowEvent
-        for event in decision.events:
-            timers = timers_after(event, timers, reminder_before)
+    for event in story_events(messages, POLICY):
+        timers = timers_after(event, timers, reminder_before)
     return timers
 
 
