@@ -148,7 +148,12 @@ def _(event: EscrowReviewApproved | EscrowReviewRejected, state: Escrow) -> Escr
 
 @_apply.register
 def _(event: EscrowPaymentFailed, state: Escrow) -> Escrow:
-    return replace(state, payment_failures=event.attempts)
+    attempt = (event.attempt_id,) if event.attempt_id else ()
+    return replace(
+        state,
+        payment_failures=event.attempts,
+        failed_attempt_ids=(*state.failed_attempt_ids, *attempt),
+    )
 
 
 @_apply.register

@@ -191,11 +191,16 @@ class PaymentSucceeded:
 
 @dataclass(frozen=True)
 class PaymentFailed:
+    """``attempt_id``: the provider's id of the failed attempt (a Stripe charge, a USDC
+    deposit), "" when it has none: one attempt reported twice (a webhook the reconciliation
+    recovered, then the late real one) counts once."""
+
     meta: EventMeta
     provider_payment_id: str
     failure_code: str
     failure_message: str = ""
     recovered_by_reconciliation: bool = False
+    attempt_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -378,6 +383,7 @@ class EscrowPaymentFailed:
     provider_payment_id: str
     failure_code: str
     attempts: int
+    attempt_id: str = ""
 
 
 @dataclass(frozen=True)

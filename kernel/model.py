@@ -141,6 +141,8 @@ class Escrow:
     # escrows from before deadlines were recorded.
     funding_deadline: datetime | None = None
     auto_release_at: datetime | None = None
+    # The provider's ids of the failed payment attempts counted (bounded by the policy's maximum).
+    failed_attempt_ids: tuple[str, ...] = ()
 
     @property
     def payout_pending(self) -> bool:

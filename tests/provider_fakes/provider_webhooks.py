@@ -25,9 +25,12 @@ def stripe_event(kind: str, intent_id: str, escrow_id: str, amount_cents: int) -
         "transfer_group": escrow_id,
     }
     if kind == "payment_intent.payment_failed":
+        charge = f"ch_{uuid.uuid4().hex[:24]}"  # each failure a new attempt
+        intent["latest_charge"] = charge
         intent["last_payment_error"] = {
             "code": "card_declined",
             "message": "Your card was declined.",
+            "charge": charge,
         }
     event = {
         "id": f"evt_{uuid.uuid4().hex[:24]}",

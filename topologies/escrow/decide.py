@@ -402,13 +402,18 @@ def _close_payment(
 
 
 def _payment_failed(state: Escrow, event: PaymentFailed, now: datetime) -> Decision:
+    if event.attempt_id and event.attempt_id in state.failed_attempt_ids:
+        return Decision(state)  # the same attempt reported again
     attempts = state.payment_failures + 1
     new = _Events(state, event, now)
-    events: list[EscrowEvent] = [
-        EscrowPaymentFailed(
-            new.meta(EscrowPaymentFailed), event.provider_payment_id, event.failure_code, attempts
-        )
-    ]
+    failed = EscrowPaymentFailed(
+        new.meta(EscrowPaymentFailed),
+        event.provider_payment_id,
+        event.failure_code,
+        attempts,
+        event.attempt_id,
+    )
+    events: list[EscrowEvent] = [failed]
     if attempts < MAX_PAYMENT_FAILURES:
         return _accepted(state, events)
     reason = f"payment failed {attempts} times (last: {event.failure_code})"

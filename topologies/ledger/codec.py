@@ -6,7 +6,14 @@ from __future__ import annotations
 from kernel.mapping import fill, from_proto
 from kernel.model import EscrowStatus, Money, Rail
 from schemas.ledger.v1.state_pb2 import LedgerState
-from topologies.ledger.model import Balance, Ledger, ParkedOutcome, PaymentRecord
+from topologies.ledger.model import (
+    Balance,
+    ChargebackRecord,
+    Ledger,
+    ParkedOutcome,
+    PaymentRecord,
+    TransferRecord,
+)
 
 
 def encode_ledger(ledger: Ledger) -> bytes:
@@ -25,6 +32,8 @@ def encode_ledger(ledger: Ledger) -> bytes:
         (message.balances, ledger.balances),
         (message.payments, ledger.payments),
         (message.parked, ledger.parked),
+        (message.chargebacks, ledger.chargebacks),
+        (message.transfers, ledger.transfers),
     ):
         for value in values:
             fill(target.add(), value)
@@ -44,4 +53,6 @@ def decode_ledger(data: bytes) -> Ledger:
         parked=tuple(from_proto(p, ParkedOutcome) for p in message.parked),
         hold_resolutions=message.hold_resolutions,
         seen_event_ids=tuple(message.seen_event_ids),
+        chargebacks=tuple(from_proto(c, ChargebackRecord) for c in message.chargebacks),
+        transfers=tuple(from_proto(t, TransferRecord) for t in message.transfers),
     )

@@ -3,8 +3,9 @@ on every event that posts or changes the escrow's status. Pure.
 
 1. ``transaction_balanced``: each transaction's postings sum to zero per currency.
 2. ``holding_matches_status``: ESCROW_HOLDING holds the escrow's amount (on its rail, in its
-   currency) while its funds are held (FUNDS_HELD, DELIVERED, DISPUTED; a payout under way
-   included), and nothing otherwise (AWAIT_FUNDS, RELEASED, REFUNDED, CANCELLED).
+   currency), less what open or lost chargebacks took from it, while its funds are held
+   (FUNDS_HELD, DELIVERED, DISPUTED; a payout under way included), and nothing otherwise
+   (AWAIT_FUNDS, RELEASED, REFUNDED, CANCELLED).
 3. ``resolved_at_most_once``: a hold is released or refunded at most once, and one provider
    payment is taken or sent back at most once (asking again after a failed return excepted).
 4. ``no_negative_balance``: no balance crosses to the side opposite its account's natural one
@@ -125,7 +126,9 @@ def holding_mismatches(
         return []
     rail = after.rail or route(amount)
     held = status in HOLDING_STATUSES
-    expected = {(rail, amount.currency): amount.amount_cents} if held else {}
+    currency = amount.currency
+    expected = {(rail, currency): amount.amount_cents - after.taken_from_hold(currency)}
+    expected = {key: cents for key, cents in expected.items() if held and cents}
     actual = {
         (b.rail, b.currency): b.amount_cents
         for b in after.balances

@@ -13,12 +13,17 @@ positive = debit, negative = credit; a transaction's postings sum to zero per cu
 | ``BUYER_REFUNDED`` | debit | refunded to the buyer (final) |
 | ``RETURNS_PENDING`` | debit | to go back to its sender; the provider has not confirmed it yet |
 | ``RETURNED`` | debit | sent back to its sender (a failed return puts it back in transit) |
-| ``CHARGEBACKS`` | debit | taken back by the card network: reserved, nothing posts to it yet |
+| ``CHARGEBACKS`` | debit | taken back by the card network, the chargeback open |
+| ``CHARGEBACKS_LOST`` | debit | taken back by the card network for good |
+| ``TRANSFERS_REVERSED`` | debit | taken back from the seller after a payout, at the platform |
+| ``PLATFORM_FUNDS`` | credit | the platform's own money: what it put in where a chargeback or a \
+payout took more than the escrow held (its exposure) |
 
-So at any moment the debit accounts together hold exactly what ``BUYER_FUNDING`` received, and
-the money of one escrow is in one place: held, or paid to the seller, or refunded, or (what the
-escrow never took) in transit, being returned, or returned. No balance may cross to the side
-opposite its account's natural side (invariant 4, ``invariants.py``).
+So at any moment the debit accounts together hold exactly what ``BUYER_FUNDING`` and
+``PLATFORM_FUNDS`` put in, and the money of one escrow is in one place: held (less what an open
+or lost chargeback took from the hold), or paid to the seller (less what was reversed), or
+refunded, or (what the escrow never took) in transit, being returned, or returned. No balance may
+cross to the side opposite its account's natural side (invariant 4, ``invariants.py``).
 
 Enums carry the numbers of their protobuf twins in ``schemas/ledger/v1/types.proto``.
 """
@@ -41,10 +46,16 @@ class Account(IntEnum):
     RETURNS_PENDING = 6
     RETURNED = 7
     CHARGEBACKS = 8
+    CHARGEBACKS_LOST = 9
+    TRANSFERS_REVERSED = 10
+    PLATFORM_FUNDS = 11
 
 
 # +1: the balance grows with debits; -1: with credits.
-NATURAL_SIGN: dict[Account, int] = {account: 1 for account in Account} | {Account.BUYER_FUNDING: -1}
+NATURAL_SIGN: dict[Account, int] = {account: 1 for account in Account} | {
+    Account.BUYER_FUNDING: -1,
+    Account.PLATFORM_FUNDS: -1,
+}
 # Where the escrow's own amount sits once taken; and what the escrow never took.
 TAKEN = (Account.ESCROW_HOLDING, Account.SELLER_PAID, Account.BUYER_REFUNDED)
 NOT_TAKEN = (Account.FUNDING_IN_TRANSIT, Account.RETURNS_PENDING, Account.RETURNED)
@@ -64,6 +75,10 @@ class Kind(IntEnum):
     RETURN_FAILED = 5
     RELEASE = 6
     REFUND = 7
+    CHARGEBACK_OPENED = 8
+    CHARGEBACK_WON = 9
+    CHARGEBACK_LOST = 10
+    TRANSFER_REVERSED = 11
 
 
 class ReturnStatus(IntEnum):
@@ -71,6 +86,12 @@ class ReturnStatus(IntEnum):
     PENDING = 2
     RETURNED = 3
     FAILED = 4
+
+
+class ChargebackOutcome(IntEnum):
+    NONE = 1
+    WON = 2  # or an inquiry closed: the money came back
+    LOST = 3
 
 
 @dataclass(frozen=True)
@@ -137,6 +158,25 @@ class ParkedOutcome:
 
 
 @dataclass(frozen=True)
+class ChargebackRecord:
+    """One chargeback (a Stripe dispute) on the escrow's payment."""
+
+    dispute_id: str
+    amount: Money | None = None  # None: only its closing was reported so far
+    on_hold: bool = False  # taken from the hold, which is still open: a win returns it there
+    outcome: ChargebackOutcome = ChargebackOutcome.NONE
+
+
+@dataclass(frozen=True)
+class TransferRecord:
+    """One payout to the seller, and how much of it was reversed so far (cents)."""
+
+    transfer_id: str
+    amount: Money
+    reversed_cents: int = 0
+
+
+@dataclass(frozen=True)
 class Ledger:
     """The ledger of one escrow (schemas: ``ledger.v1.LedgerState``)."""
 
@@ -149,6 +189,8 @@ class Ledger:
     parked: tuple[ParkedOutcome, ...] = ()
     hold_resolutions: int = 0
     seen_event_ids: tuple[str, ...] = ()
+    chargebacks: tuple[ChargebackRecord, ...] = ()
+    transfers: tuple[TransferRecord, ...] = ()
 
     def balance(self, account: Account, currency: str | None = None) -> int:
         """The signed balance of ``account`` over every rail (in ``currency``, if given)."""
@@ -161,4 +203,21 @@ class Ledger:
     def payment(self, provider_payment_id: str) -> PaymentRecord | None:
         return next(
             (p for p in self.payments if p.provider_payment_id == provider_payment_id), None
+        )
+
+    def chargeback(self, dispute_id: str) -> ChargebackRecord | None:
+        return next((c for c in self.chargebacks if c.dispute_id == dispute_id), None)
+
+    def transfer(self, transfer_id: str) -> TransferRecord | None:
+        return next((t for t in self.transfers if t.transfer_id == transfer_id), None)
+
+    def taken_from_hold(self, currency: str) -> int:
+        """Cents chargebacks took from the open hold and did not give back (open or lost)."""
+        return sum(
+            c.amount.amount_cents
+            for c in self.chargebacks
+            if c.on_hold
+            and c.amount is not None
+            and c.amount.currency == currency
+            and c.outcome is not ChargebackOutcome.WON
         )

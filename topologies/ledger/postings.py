@@ -8,8 +8,12 @@ double-entry transactions over the chart of accounts of ``model.py``. Pure.
 | RETURN_REQUESTED | EscrowPaymentReturned; deposit returned [2] | RETURNS_PENDING | (same) |
 | RETURN_SETTLED | PaymentReturned, no failure_code; [2] | RETURNED | RETURNS_PENDING [3] |
 | RETURN_FAILED | PaymentReturned with a failure_code | FUNDING_IN_TRANSIT | (same) [4] |
-| RELEASE | EscrowReleased | SELLER_PAID | ESCROW_HOLDING |
-| REFUND | EscrowRefunded | BUYER_REFUNDED | ESCROW_HOLDING |
+| RELEASE | EscrowReleased | SELLER_PAID | ESCROW_HOLDING [5] |
+| REFUND | EscrowRefunded | BUYER_REFUNDED | ESCROW_HOLDING [5] |
+| CHARGEBACK_OPENED | EscrowChargebackOpened | CHARGEBACKS | ESCROW_HOLDING [6] |
+| CHARGEBACK_WON | EscrowChargebackClosed, not "lost" | (its source [6]) | CHARGEBACKS |
+| CHARGEBACK_LOST | EscrowChargebackClosed "lost" | CHARGEBACKS_LOST | CHARGEBACKS |
+| TRANSFER_REVERSED | EscrowTransferReversed [7] | TRANSFERS_REVERSED | SELLER_PAID |
 
 "(same)": RETURN_REQUESTED credits FUNDING_IN_TRANSIT, RETURN_FAILED credits RETURNS_PENDING.
 [1] PaymentSucceeded, PaymentHeldForReview, a deposit returned [2], or EscrowFundsHeld /
@@ -17,9 +21,15 @@ EscrowPaymentReturned when they come first. [2] PaymentFailed with ``DEPOSIT_RET
 deposit the webhooks topology sent straight back after screening, so it arrives, is asked back
 and is settled at once; the event has no amount, so the escrow's is used. [3] FUNDING_IN_TRANSIT
 if the return had failed before. [4] RETURNED if the return had been reported settled: a
-reversal. Nothing else moves money: a payout asked for, submitted or failed leaves it held, and
-the payments topology's payout reports are what EscrowReleased / EscrowRefunded say (a RELEASE
-or REFUND names the provider's payout: ``provider_object_id``, what reconciliation matches).
+reversal. [5] and PLATFORM_FUNDS for what open or lost chargebacks took from the hold: the
+platform pays out money the card network holds. [6] PLATFORM_FUNDS when the escrow does not hold
+the money (not funded yet, paid out, or never taken): the card network takes it from the
+platform. A win gives it back to where it came from, the hold only while that is still open.
+[7] Stripe reports a transfer's reversals as a running total: the increase is posted, for a
+transfer this ledger released. Nothing else moves money: a payout asked for, submitted or
+failed leaves it held, and the payments topology's payout reports are what EscrowReleased /
+EscrowRefunded say (a RELEASE or REFUND names the provider's payout: ``provider_object_id``,
+what reconciliation matches).
 
 Order. The ledger reads ``escrow.events.v1`` and ``payments.events.v1`` together, which Quix
 aligns only by timestamp, and an event carries the timestamp of the record that caused it: an
@@ -32,7 +42,10 @@ whichever event posts it), and a report on a return not asked for yet waits in t
 Escrow events are the decisions the ledger audits: each is posted as it says, even when it
 contradicts the ledger (a second EscrowReleased), and the invariants report it. Provider reports
 are facts about one provider object, posted once per object: a payment arrives once however
-often it is reported, a return settles (or fails) once per change of its outcome.
+often it is reported, a return settles (or fails) once per change of its outcome, a chargeback
+opens once and closes once (a closing reported first is posted when it opens), a reversal total
+is posted once. Chargebacks and reversals are read from the escrow's events, not the payment
+events behind them, so they come in order with the escrow's status they depend on.
 
 Ids: ``transaction_id = derive_id(escrow_id, "Ledger<KIND>", cause)``, the cause being the
 causing event's id (for an arrival, the provider payment's id), so reprocessing yields the same
@@ -50,12 +63,15 @@ from kernel.evolve import STATUS_AFTER
 from kernel.ids import derive_id
 from kernel.messages import (
     EscrowAwaitFunds,
+    EscrowChargebackClosed,
+    EscrowChargebackOpened,
     EscrowCreated,
     EscrowEvent,
     EscrowFundsHeld,
     EscrowPaymentReturned,
     EscrowRefunded,
     EscrowReleased,
+    EscrowTransferReversed,
     PaymentEvent,
     PaymentFailed,
     PaymentHeldForReview,
@@ -64,9 +80,12 @@ from kernel.messages import (
 )
 from kernel.model import Money, Rail, route
 from topologies.ledger.model import (
+    HOLDING_STATUSES,
     Account,
     Balance,
     Cause,
+    ChargebackOutcome,
+    ChargebackRecord,
     Kind,
     Ledger,
     ParkedOutcome,
@@ -74,6 +93,7 @@ from topologies.ledger.model import (
     Posting,
     ReturnStatus,
     Transaction,
+    TransferRecord,
 )
 
 Event = EscrowEvent | PaymentEvent
@@ -137,15 +157,32 @@ class _Book:
         key: str = "",
         object_id: str = "",
     ) -> None:
-        """Posts ``money`` from ``source`` to ``target``: debit the target, credit the source;
-        on the rail of the payment it names, else the escrow's; ``object_id``: the provider's
-        payout that moved it."""
+        """Posts ``money`` from ``source`` to ``target``: debit the target, credit the source."""
+        self.split(
+            kind, money, target, ((source, money.amount_cents),), payment_id, cause, key, object_id
+        )
+
+    def split(
+        self,
+        kind: Kind,
+        money: Money,
+        target: Account,
+        sources: tuple[tuple[Account, int], ...],
+        payment_id: str = "",
+        cause: Cause | None = None,
+        key: str = "",
+        object_id: str = "",
+    ) -> None:
+        """Debits ``target`` with ``money`` and credits each source its cents (they add up to
+        ``money``); on the rail of the payment it names, else the escrow's. ``key``: what the
+        transaction's id derives from (default: the cause's event id); ``object_id``: the
+        provider's payout or object that moved it."""
         cause = cause or self.cause
         payment = self.ledger.payment(payment_id) if payment_id else None
         rail = payment.rail if payment is not None else self._rail(money)
         postings = (
             Posting(target, rail, money.amount_cents, money.currency),
-            Posting(source, rail, -money.amount_cents, money.currency),
+            *(Posting(source, rail, -cents, money.currency) for source, cents in sources if cents),
         )
         escrow_id = self.ledger.escrow_id
         transaction_id = derive_id(escrow_id, f"Ledger{kind.name}", key or cause.event_id)
@@ -226,8 +263,85 @@ class _Book:
         self.keep(replace(payment, return_status=_SETTLED_AS[returned]))
 
     def resolve_hold(self, kind: Kind, money: Money, target: Account, payout_id: str) -> None:
-        self.move(kind, money, Account.ESCROW_HOLDING, target, object_id=payout_id)
-        self.ledger = replace(self.ledger, hold_resolutions=self.ledger.hold_resolutions + 1)
+        """Pays the hold out. What open or lost chargebacks took from it the platform puts in
+        (``PLATFORM_FUNDS``); their outcome no longer concerns the hold."""
+        held = self.ledger.balance(Account.ESCROW_HOLDING, money.currency)
+        short = money.amount_cents - max(held, 0)
+        fronted = max(0, min(short, self.ledger.taken_from_hold(money.currency)))
+        sources = (
+            (Account.ESCROW_HOLDING, money.amount_cents - fronted),
+            (Account.PLATFORM_FUNDS, fronted),
+        )
+        self.split(kind, money, target, sources, object_id=payout_id)
+        chargebacks = tuple(replace(c, on_hold=False) for c in self.ledger.chargebacks)
+        self.ledger = replace(
+            self.ledger,
+            chargebacks=chargebacks,
+            hold_resolutions=self.ledger.hold_resolutions + 1,
+        )
+        if kind is Kind.RELEASE:
+            transfers = (*self.ledger.transfers, TransferRecord(payout_id, money))
+            self.ledger = replace(self.ledger, transfers=transfers)
+
+    def open_chargeback(self, dispute_id: str, money: Money) -> None:
+        """The card network takes ``money`` back: from the hold while the escrow holds it,
+        else from the platform's own funds. Posted once per dispute."""
+        known = self.ledger.chargeback(dispute_id)
+        if known is not None and known.amount is not None:
+            return  # reported again
+        on_hold = (
+            self.ledger.status in HOLDING_STATUSES
+            and self.ledger.balance(Account.ESCROW_HOLDING, money.currency) >= money.amount_cents
+        )
+        source = Account.ESCROW_HOLDING if on_hold else Account.PLATFORM_FUNDS
+        self.move(Kind.CHARGEBACK_OPENED, money, source, Account.CHARGEBACKS, key=dispute_id)
+        outcome = known.outcome if known is not None else ChargebackOutcome.NONE
+        self._keep_chargeback(ChargebackRecord(dispute_id, money, on_hold))
+        if outcome is not ChargebackOutcome.NONE:  # its closing came first
+            self.close_chargeback(dispute_id, outcome)
+
+    def close_chargeback(self, dispute_id: str, outcome: ChargebackOutcome) -> None:
+        """Won: the money goes back where it came from (the hold if it is still open, else the
+        platform's funds). Lost: it is gone for good. Posted once per dispute."""
+        known = self.ledger.chargeback(dispute_id)
+        if known is not None and known.outcome is not ChargebackOutcome.NONE:
+            return  # a chargeback closes once
+        if known is None or known.amount is None:  # posted when it is reported opened
+            self._keep_chargeback(ChargebackRecord(dispute_id, outcome=outcome))
+            return
+        if outcome is ChargebackOutcome.LOST:
+            kind, target = Kind.CHARGEBACK_LOST, Account.CHARGEBACKS_LOST
+        else:
+            kind = Kind.CHARGEBACK_WON
+            target = Account.ESCROW_HOLDING if known.on_hold else Account.PLATFORM_FUNDS
+        self.move(kind, known.amount, Account.CHARGEBACKS, target, key=dispute_id)
+        self._keep_chargeback(replace(known, outcome=outcome))
+
+    def _keep_chargeback(self, record: ChargebackRecord) -> None:
+        others = tuple(c for c in self.ledger.chargebacks if c.dispute_id != record.dispute_id)
+        self.ledger = replace(self.ledger, chargebacks=(*others, record))
+
+    def reverse_transfer(self, transfer_id: str, reversed_so_far: Money) -> None:
+        """The seller gives back what ``reversed_so_far`` (a running total, as Stripe reports
+        it) adds to what was posted; a transfer the ledger did not post is not this escrow's
+        payout (reconciliation compares payouts with the provider)."""
+        transfer = self.ledger.transfer(transfer_id)
+        if transfer is None:
+            return
+        more = reversed_so_far.amount_cents - transfer.reversed_cents
+        if more <= 0:
+            return  # reported again
+        self.move(
+            Kind.TRANSFER_REVERSED,
+            Money(more, reversed_so_far.currency),
+            Account.SELLER_PAID,
+            Account.TRANSFERS_REVERSED,
+            key=f"{transfer_id}/{reversed_so_far.amount_cents}",
+            object_id=transfer_id,
+        )
+        others = tuple(t for t in self.ledger.transfers if t.transfer_id != transfer_id)
+        reversed_ = replace(transfer, reversed_cents=reversed_so_far.amount_cents)
+        self.ledger = replace(self.ledger, transfers=(*others, reversed_))
 
 
 # returned? -> (kind, from a pending return, to); and the return's status after it.
@@ -283,4 +397,9 @@ _RULES: dict[type, Callable[[_Book, Any], None]] = {
     EscrowRefunded: lambda book, e: book.resolve_hold(
         Kind.REFUND, e.amount, Account.BUYER_REFUNDED, e.refund_id
     ),
+    EscrowChargebackOpened: lambda book, e: book.open_chargeback(e.dispute_id, e.amount),
+    EscrowChargebackClosed: lambda book, e: book.close_chargeback(
+        e.dispute_id, ChargebackOutcome.LOST if e.status == "lost" else ChargebackOutcome.WON
+    ),
+    EscrowTransferReversed: lambda book, e: book.reverse_transfer(e.transfer_id, e.amount),
 }

@@ -87,4 +87,11 @@ def _screened(
         sleep,
     )
     code = "DEPOSIT_RETURNED_SANCTIONED" if screening.sanctioned else "DEPOSIT_RETURNED_HIGH_RISK"
-    return identified(PaymentFailed(meta, deposit.deposit_id, code, f"deposit returned: {reason}"))
+    returned = PaymentFailed(
+        meta,
+        deposit.deposit_id,
+        code,
+        f"deposit returned: {reason}",
+        attempt_id=deposit.deposit_id,
+    )
+    return identified(returned)

@@ -145,6 +145,7 @@ def _payment_intent_failed(
         intent["id"],
         error.get("code") or error.get("decline_code") or "payment_failed",
         error.get("message", ""),
+        attempt_id=str(error.get("charge") or intent.get("latest_charge") or ""),
     )
 
 

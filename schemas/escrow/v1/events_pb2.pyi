@@ -242,20 +242,24 @@ class EscrowPaymentFailed(_message.Message):
     PROVIDER_PAYMENT_ID_FIELD_NUMBER: _builtins.int
     FAILURE_CODE_FIELD_NUMBER: _builtins.int
     ATTEMPTS_FIELD_NUMBER: _builtins.int
+    ATTEMPT_ID_FIELD_NUMBER: _builtins.int
     provider_payment_id: _builtins.str
     failure_code: _builtins.str
     attempts: _builtins.int
     """Failed payment attempts so far, this one included."""
+    attempt_id: _builtins.str
+    """The provider's id of the failed attempt (PaymentFailed.attempt_id); empty when unknown."""
     def __init__(
         self,
         *,
         provider_payment_id: _builtins.str = ...,
         failure_code: _builtins.str = ...,
         attempts: _builtins.int = ...,
+        attempt_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "failure_code", b"failure_code", "provider_payment_id", b"provider_payment_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt_id", b"attempt_id", "attempts", b"attempts", "failure_code", b"failure_code", "provider_payment_id", b"provider_payment_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

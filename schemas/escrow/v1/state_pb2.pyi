@@ -53,6 +53,7 @@ class EscrowState(_message.Message):
     PAYOUT_TO_RETRY_FIELD_NUMBER: _builtins.int
     FUNDING_DEADLINE_FIELD_NUMBER: _builtins.int
     AUTO_RELEASE_AT_FIELD_NUMBER: _builtins.int
+    FAILED_ATTEMPT_IDS_FIELD_NUMBER: _builtins.int
     escrow_id: _builtins.str
     contract_id: _builtins.str
     status: _types_pb2.EscrowStatus.ValueType
@@ -94,6 +95,10 @@ class EscrowState(_message.Message):
 
     @_builtins.property
     def auto_release_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def failed_attempt_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The provider's ids of the failed payment attempts counted in payment_failures."""
+
     def __init__(
         self,
         *,
@@ -121,10 +126,11 @@ class EscrowState(_message.Message):
         payout_to_retry: _builtins.str = ...,
         funding_deadline: _timestamp_pb2.Timestamp | None = ...,
         auto_release_at: _timestamp_pb2.Timestamp | None = ...,
+        failed_attempt_ids: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "auto_release_at", b"auto_release_at", "created_at", b"created_at", "delivered_at", b"delivered_at", "funding_deadline", b"funding_deadline", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "auto_release_at", b"auto_release_at", "buyer_id", b"buyer_id", "contract_id", b"contract_id", "created_at", b"created_at", "delivered_at", b"delivered_at", "escrow_id", b"escrow_id", "funding_deadline", b"funding_deadline", "payment_failures", b"payment_failures", "payment_under_review", b"payment_under_review", "payout_to_retry", b"payout_to_retry", "pending_refund_command_id", b"pending_refund_command_id", "pending_transfer_command_id", b"pending_transfer_command_id", "processed_ids", b"processed_ids", "provider_payment_id", b"provider_payment_id", "rail", b"rail", "refund_failures", b"refund_failures", "seller_id", b"seller_id", "seller_stripe_account_id", b"seller_stripe_account_id", "seller_wallet_address", b"seller_wallet_address", "status", b"status", "transfer_failures", b"transfer_failures", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "auto_release_at", b"auto_release_at", "buyer_id", b"buyer_id", "contract_id", b"contract_id", "created_at", b"created_at", "delivered_at", b"delivered_at", "escrow_id", b"escrow_id", "failed_attempt_ids", b"failed_attempt_ids", "funding_deadline", b"funding_deadline", "payment_failures", b"payment_failures", "payment_under_review", b"payment_under_review", "payout_to_retry", b"payout_to_retry", "pending_refund_command_id", b"pending_refund_command_id", "pending_transfer_command_id", b"pending_transfer_command_id", "processed_ids", b"processed_ids", "provider_payment_id", b"provider_payment_id", "rail", b"rail", "refund_failures", b"refund_failures", "seller_id", b"seller_id", "seller_stripe_account_id", b"seller_stripe_account_id", "seller_wallet_address", b"seller_wallet_address", "status", b"status", "transfer_failures", b"transfer_failures", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -27,21 +27,27 @@ from schemas.escrow.v1 import types_pb2 as escrow_dot_v1_dot_types__pb2
 from schemas.ledger.v1 import types_pb2 as ledger_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15ledger/v1/state.proto\x12\tledger.v1\x1a\x15\x63ommon/v1/types.proto\x1a\x15\x65scrow/v1/types.proto\x1a\x15ledger/v1/types.proto\"\xb8\x02\n\x0bLedgerState\x12\x11\n\tescrow_id\x18\x01 \x01(\t\x12\'\n\x06status\x18\x02 \x01(\x0e\x32\x17.escrow.v1.EscrowStatus\x12 \n\x06\x61mount\x18\x03 \x01(\x0b\x32\x10.common.v1.Money\x12\x1d\n\x04rail\x18\x04 \x01(\x0e\x32\x0f.common.v1.Rail\x12$\n\x08\x62\x61lances\x18\x05 \x03(\x0b\x32\x12.ledger.v1.Balance\x12*\n\x08payments\x18\x06 \x03(\x0b\x32\x18.ledger.v1.PaymentRecord\x12(\n\x06parked\x18\x07 \x03(\x0b\x32\x18.ledger.v1.ParkedOutcome\x12\x18\n\x10hold_resolutions\x18\x08 \x01(\x05\x12\x16\n\x0eseen_event_ids\x18\t \x03(\t\"u\n\x07\x42\x61lance\x12#\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0e\x32\x12.ledger.v1.Account\x12\x1d\n\x04rail\x18\x02 \x01(\x0e\x32\x0f.common.v1.Rail\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\x12\x14\n\x0c\x61mount_cents\x18\x04 \x01(\x03\"\xb2\x01\n\rPaymentRecord\x12\x1b\n\x13provider_payment_id\x18\x01 \x01(\t\x12 \n\x06\x61mount\x18\x02 \x01(\x0b\x32\x10.common.v1.Money\x12\x13\n\x0bresolutions\x18\x03 \x01(\x05\x12.\n\rreturn_status\x18\x04 \x01(\x0e\x32\x17.ledger.v1.ReturnStatus\x12\x1d\n\x04rail\x18\x05 \x01(\x0e\x32\x0f.common.v1.Rail\"_\n\rParkedOutcome\x12\x1b\n\x13provider_payment_id\x18\x01 \x01(\t\x12\x10\n\x08returned\x18\x02 \x01(\x08\x12\x1f\n\x05\x63\x61use\x18\x03 \x01(\x0b\x32\x10.ledger.v1.Cause*\x96\x01\n\x0cReturnStatus\x12\x1d\n\x19RETURN_STATUS_UNSPECIFIED\x10\x00\x12\x16\n\x12RETURN_STATUS_NONE\x10\x01\x12\x19\n\x15RETURN_STATUS_PENDING\x10\x02\x12\x1a\n\x16RETURN_STATUS_RETURNED\x10\x03\x12\x18\n\x14RETURN_STATUS_FAILED\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15ledger/v1/state.proto\x12\tledger.v1\x1a\x15\x63ommon/v1/types.proto\x1a\x15\x65scrow/v1/types.proto\x1a\x15ledger/v1/types.proto\"\x98\x03\n\x0bLedgerState\x12\x11\n\tescrow_id\x18\x01 \x01(\t\x12\'\n\x06status\x18\x02 \x01(\x0e\x32\x17.escrow.v1.EscrowStatus\x12 \n\x06\x61mount\x18\x03 \x01(\x0b\x32\x10.common.v1.Money\x12\x1d\n\x04rail\x18\x04 \x01(\x0e\x32\x0f.common.v1.Rail\x12$\n\x08\x62\x61lances\x18\x05 \x03(\x0b\x32\x12.ledger.v1.Balance\x12*\n\x08payments\x18\x06 \x03(\x0b\x32\x18.ledger.v1.PaymentRecord\x12(\n\x06parked\x18\x07 \x03(\x0b\x32\x18.ledger.v1.ParkedOutcome\x12\x18\n\x10hold_resolutions\x18\x08 \x01(\x05\x12\x16\n\x0eseen_event_ids\x18\t \x03(\t\x12\x30\n\x0b\x63hargebacks\x18\n \x03(\x0b\x32\x1b.ledger.v1.ChargebackRecord\x12,\n\ttransfers\x18\x0b \x03(\x0b\x32\x19.ledger.v1.TransferRecord\"u\n\x07\x42\x61lance\x12#\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0e\x32\x12.ledger.v1.Account\x12\x1d\n\x04rail\x18\x02 \x01(\x0e\x32\x0f.common.v1.Rail\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\x12\x14\n\x0c\x61mount_cents\x18\x04 \x01(\x03\"\xb2\x01\n\rPaymentRecord\x12\x1b\n\x13provider_payment_id\x18\x01 \x01(\t\x12 \n\x06\x61mount\x18\x02 \x01(\x0b\x32\x10.common.v1.Money\x12\x13\n\x0bresolutions\x18\x03 \x01(\x05\x12.\n\rreturn_status\x18\x04 \x01(\x0e\x32\x17.ledger.v1.ReturnStatus\x12\x1d\n\x04rail\x18\x05 \x01(\x0e\x32\x0f.common.v1.Rail\"_\n\rParkedOutcome\x12\x1b\n\x13provider_payment_id\x18\x01 \x01(\t\x12\x10\n\x08returned\x18\x02 \x01(\x08\x12\x1f\n\x05\x63\x61use\x18\x03 \x01(\x0b\x32\x10.ledger.v1.Cause\"\x88\x01\n\x10\x43hargebackRecord\x12\x12\n\ndispute_id\x18\x01 \x01(\t\x12 \n\x06\x61mount\x18\x02 \x01(\x0b\x32\x10.common.v1.Money\x12\x0f\n\x07on_hold\x18\x03 \x01(\x08\x12-\n\x07outcome\x18\x04 \x01(\x0e\x32\x1c.ledger.v1.ChargebackOutcome\"_\n\x0eTransferRecord\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12 \n\x06\x61mount\x18\x02 \x01(\x0b\x32\x10.common.v1.Money\x12\x16\n\x0ereversed_cents\x18\x03 \x01(\x03*\x96\x01\n\x0cReturnStatus\x12\x1d\n\x19RETURN_STATUS_UNSPECIFIED\x10\x00\x12\x16\n\x12RETURN_STATUS_NONE\x10\x01\x12\x19\n\x15RETURN_STATUS_PENDING\x10\x02\x12\x1a\n\x16RETURN_STATUS_RETURNED\x10\x03\x12\x18\n\x14RETURN_STATUS_FAILED\x10\x04*\x8d\x01\n\x11\x43hargebackOutcome\x12\"\n\x1e\x43HARGEBACK_OUTCOME_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x43HARGEBACK_OUTCOME_NONE\x10\x01\x12\x1a\n\x16\x43HARGEBACK_OUTCOME_WON\x10\x02\x12\x1b\n\x17\x43HARGEBACK_OUTCOME_LOST\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'schemas.ledger.v1.state_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_RETURNSTATUS']._serialized_start=818
-  _globals['_RETURNSTATUS']._serialized_end=968
+  _globals['_RETURNSTATUS']._serialized_start=1150
+  _globals['_RETURNSTATUS']._serialized_end=1300
+  _globals['_CHARGEBACKOUTCOME']._serialized_start=1303
+  _globals['_CHARGEBACKOUTCOME']._serialized_end=1444
   _globals['_LEDGERSTATE']._serialized_start=106
-  _globals['_LEDGERSTATE']._serialized_end=418
-  _globals['_BALANCE']._serialized_start=420
-  _globals['_BALANCE']._serialized_end=537
-  _globals['_PAYMENTRECORD']._serialized_start=540
-  _globals['_PAYMENTRECORD']._serialized_end=718
-  _globals['_PARKEDOUTCOME']._serialized_start=720
-  _globals['_PARKEDOUTCOME']._serialized_end=815
+  _globals['_LEDGERSTATE']._serialized_end=514
+  _globals['_BALANCE']._serialized_start=516
+  _globals['_BALANCE']._serialized_end=633
+  _globals['_PAYMENTRECORD']._serialized_start=636
+  _globals['_PAYMENTRECORD']._serialized_end=814
+  _globals['_PARKEDOUTCOME']._serialized_start=816
+  _globals['_PARKEDOUTCOME']._serialized_end=911
+  _globals['_CHARGEBACKRECORD']._serialized_start=914
+  _globals['_CHARGEBACKRECORD']._serialized_end=1050
+  _globals['_TRANSFERRECORD']._serialized_start=1052
+  _globals['_TRANSFERRECORD']._serialized_end=1147
 # @@protoc_insertion_point(module_scope)

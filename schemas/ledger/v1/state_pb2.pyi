@@ -45,6 +45,29 @@ RETURN_STATUS_RETURNED: ReturnStatus.ValueType  # 3
 RETURN_STATUS_FAILED: ReturnStatus.ValueType  # 4
 Global___ReturnStatus: _TypeAlias = ReturnStatus  # noqa: Y015
 
+class _ChargebackOutcome:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ChargebackOutcomeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ChargebackOutcome.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CHARGEBACK_OUTCOME_UNSPECIFIED: _ChargebackOutcome.ValueType  # 0
+    CHARGEBACK_OUTCOME_NONE: _ChargebackOutcome.ValueType  # 1
+    """Not closed yet."""
+    CHARGEBACK_OUTCOME_WON: _ChargebackOutcome.ValueType  # 2
+    """Won (or an inquiry closed): the money came back."""
+    CHARGEBACK_OUTCOME_LOST: _ChargebackOutcome.ValueType  # 3
+
+class ChargebackOutcome(_ChargebackOutcome, metaclass=_ChargebackOutcomeEnumTypeWrapper): ...
+
+CHARGEBACK_OUTCOME_UNSPECIFIED: ChargebackOutcome.ValueType  # 0
+CHARGEBACK_OUTCOME_NONE: ChargebackOutcome.ValueType  # 1
+"""Not closed yet."""
+CHARGEBACK_OUTCOME_WON: ChargebackOutcome.ValueType  # 2
+"""Won (or an inquiry closed): the money came back."""
+CHARGEBACK_OUTCOME_LOST: ChargebackOutcome.ValueType  # 3
+Global___ChargebackOutcome: _TypeAlias = ChargebackOutcome  # noqa: Y015
+
 @_typing.final
 class LedgerState(_message.Message):
     """The ledger topology's state-store value (key: escrow_id), changelogged to Kafka. Versioned like
@@ -62,6 +85,8 @@ class LedgerState(_message.Message):
     PARKED_FIELD_NUMBER: _builtins.int
     HOLD_RESOLUTIONS_FIELD_NUMBER: _builtins.int
     SEEN_EVENT_IDS_FIELD_NUMBER: _builtins.int
+    CHARGEBACKS_FIELD_NUMBER: _builtins.int
+    TRANSFERS_FIELD_NUMBER: _builtins.int
     escrow_id: _builtins.str
     status: _types_pb2.EscrowStatus.ValueType
     """From the escrow's events (kernel.evolve.STATUS_AFTER); unspecified before the first."""
@@ -84,6 +109,14 @@ class LedgerState(_message.Message):
     def seen_event_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Ids of the most recent events applied, oldest first (bounded): the idempotency record."""
 
+    @_builtins.property
+    def chargebacks(self) -> _containers.RepeatedCompositeFieldContainer[Global___ChargebackRecord]:
+        """The card network's chargebacks on the escrow's payment, by dispute."""
+
+    @_builtins.property
+    def transfers(self) -> _containers.RepeatedCompositeFieldContainer[Global___TransferRecord]:
+        """The escrow's payouts to the seller (their reversals are reported as running totals)."""
+
     def __init__(
         self,
         *,
@@ -96,10 +129,12 @@ class LedgerState(_message.Message):
         parked: _abc.Iterable[Global___ParkedOutcome] | None = ...,
         hold_resolutions: _builtins.int = ...,
         seen_event_ids: _abc.Iterable[_builtins.str] | None = ...,
+        chargebacks: _abc.Iterable[Global___ChargebackRecord] | None = ...,
+        transfers: _abc.Iterable[Global___TransferRecord] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "balances", b"balances", "escrow_id", b"escrow_id", "hold_resolutions", b"hold_resolutions", "parked", b"parked", "payments", b"payments", "rail", b"rail", "seen_event_ids", b"seen_event_ids", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "balances", b"balances", "chargebacks", b"chargebacks", "escrow_id", b"escrow_id", "hold_resolutions", b"hold_resolutions", "parked", b"parked", "payments", b"payments", "rail", b"rail", "seen_event_ids", b"seen_event_ids", "status", b"status", "transfers", b"transfers"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -198,3 +233,65 @@ class ParkedOutcome(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ParkedOutcome: _TypeAlias = ParkedOutcome  # noqa: Y015
+
+@_typing.final
+class ChargebackRecord(_message.Message):
+    """One chargeback (a Stripe dispute) on the escrow's payment."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DISPUTE_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    ON_HOLD_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    dispute_id: _builtins.str
+    on_hold: _builtins.bool
+    """Taken from the escrow's hold, which is still open: a win returns it there."""
+    outcome: Global___ChargebackOutcome.ValueType
+    @_builtins.property
+    def amount(self) -> _types_pb2_1.Money:
+        """The money the card network took back; unset while only its closing was reported."""
+
+    def __init__(
+        self,
+        *,
+        dispute_id: _builtins.str = ...,
+        amount: _types_pb2_1.Money | None = ...,
+        on_hold: _builtins.bool = ...,
+        outcome: Global___ChargebackOutcome.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "dispute_id", b"dispute_id", "on_hold", b"on_hold", "outcome", b"outcome"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ChargebackRecord: _TypeAlias = ChargebackRecord  # noqa: Y015
+
+@_typing.final
+class TransferRecord(_message.Message):
+    """One payout to the seller, and how much of it was reversed so far."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRANSFER_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    REVERSED_CENTS_FIELD_NUMBER: _builtins.int
+    transfer_id: _builtins.str
+    reversed_cents: _builtins.int
+    @_builtins.property
+    def amount(self) -> _types_pb2_1.Money: ...
+    def __init__(
+        self,
+        *,
+        transfer_id: _builtins.str = ...,
+        amount: _types_pb2_1.Money | None = ...,
+        reversed_cents: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "reversed_cents", b"reversed_cents", "transfer_id", b"transfer_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TransferRecord: _TypeAlias = TransferRecord  # noqa: Y015

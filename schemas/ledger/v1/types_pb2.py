@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15ledger/v1/types.proto\x12\tledger.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"v\n\x05\x43\x61use\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x12\n\nevent_type\x18\x02 \x01(\t\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x63orrelation_id\x18\x04 \x01(\t*\xfa\x01\n\x07\x41\x63\x63ount\x12\x17\n\x13\x41\x43\x43OUNT_UNSPECIFIED\x10\x00\x12\x19\n\x15\x41\x43\x43OUNT_BUYER_FUNDING\x10\x01\x12\x1e\n\x1a\x41\x43\x43OUNT_FUNDING_IN_TRANSIT\x10\x02\x12\x1a\n\x16\x41\x43\x43OUNT_ESCROW_HOLDING\x10\x03\x12\x17\n\x13\x41\x43\x43OUNT_SELLER_PAID\x10\x04\x12\x1a\n\x16\x41\x43\x43OUNT_BUYER_REFUNDED\x10\x05\x12\x1b\n\x17\x41\x43\x43OUNT_RETURNS_PENDING\x10\x06\x12\x14\n\x10\x41\x43\x43OUNT_RETURNED\x10\x07\x12\x17\n\x13\x41\x43\x43OUNT_CHARGEBACKS\x10\x08*\x97\x02\n\x0fTransactionKind\x12 \n\x1cTRANSACTION_KIND_UNSPECIFIED\x10\x00\x12\x1c\n\x18TRANSACTION_KIND_ARRIVAL\x10\x01\x12\x19\n\x15TRANSACTION_KIND_TAKE\x10\x02\x12%\n!TRANSACTION_KIND_RETURN_REQUESTED\x10\x03\x12#\n\x1fTRANSACTION_KIND_RETURN_SETTLED\x10\x04\x12\"\n\x1eTRANSACTION_KIND_RETURN_FAILED\x10\x05\x12\x1c\n\x18TRANSACTION_KIND_RELEASE\x10\x06\x12\x1b\n\x17TRANSACTION_KIND_REFUND\x10\x07\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15ledger/v1/types.proto\x12\tledger.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"v\n\x05\x43\x61use\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x12\n\nevent_type\x18\x02 \x01(\t\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x63orrelation_id\x18\x04 \x01(\t*\xd4\x02\n\x07\x41\x63\x63ount\x12\x17\n\x13\x41\x43\x43OUNT_UNSPECIFIED\x10\x00\x12\x19\n\x15\x41\x43\x43OUNT_BUYER_FUNDING\x10\x01\x12\x1e\n\x1a\x41\x43\x43OUNT_FUNDING_IN_TRANSIT\x10\x02\x12\x1a\n\x16\x41\x43\x43OUNT_ESCROW_HOLDING\x10\x03\x12\x17\n\x13\x41\x43\x43OUNT_SELLER_PAID\x10\x04\x12\x1a\n\x16\x41\x43\x43OUNT_BUYER_REFUNDED\x10\x05\x12\x1b\n\x17\x41\x43\x43OUNT_RETURNS_PENDING\x10\x06\x12\x14\n\x10\x41\x43\x43OUNT_RETURNED\x10\x07\x12\x17\n\x13\x41\x43\x43OUNT_CHARGEBACKS\x10\x08\x12\x1c\n\x18\x41\x43\x43OUNT_CHARGEBACKS_LOST\x10\t\x12\x1e\n\x1a\x41\x43\x43OUNT_TRANSFERS_REVERSED\x10\n\x12\x1a\n\x16\x41\x43\x43OUNT_PLATFORM_FUNDS\x10\x0b*\xb2\x03\n\x0fTransactionKind\x12 \n\x1cTRANSACTION_KIND_UNSPECIFIED\x10\x00\x12\x1c\n\x18TRANSACTION_KIND_ARRIVAL\x10\x01\x12\x19\n\x15TRANSACTION_KIND_TAKE\x10\x02\x12%\n!TRANSACTION_KIND_RETURN_REQUESTED\x10\x03\x12#\n\x1fTRANSACTION_KIND_RETURN_SETTLED\x10\x04\x12\"\n\x1eTRANSACTION_KIND_RETURN_FAILED\x10\x05\x12\x1c\n\x18TRANSACTION_KIND_RELEASE\x10\x06\x12\x1b\n\x17TRANSACTION_KIND_REFUND\x10\x07\x12&\n\"TRANSACTION_KIND_CHARGEBACK_OPENED\x10\x08\x12#\n\x1fTRANSACTION_KIND_CHARGEBACK_WON\x10\t\x12$\n TRANSACTION_KIND_CHARGEBACK_LOST\x10\n\x12&\n\"TRANSACTION_KIND_TRANSFER_REVERSED\x10\x0b\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,9 +33,9 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'schemas.ledger.v1.types_pb2
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_ACCOUNT']._serialized_start=190
-  _globals['_ACCOUNT']._serialized_end=440
-  _globals['_TRANSACTIONKIND']._serialized_start=443
-  _globals['_TRANSACTIONKIND']._serialized_end=722
+  _globals['_ACCOUNT']._serialized_end=530
+  _globals['_TRANSACTIONKIND']._serialized_start=533
+  _globals['_TRANSACTIONKIND']._serialized_end=967
   _globals['_CAUSE']._serialized_start=69
   _globals['_CAUSE']._serialized_end=187
 # @@protoc_insertion_point(module_scope)

@@ -40,7 +40,17 @@ class _AccountEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Account.Value
     ACCOUNT_RETURNED: _Account.ValueType  # 7
     """Debit-natural: sent back to its sender."""
     ACCOUNT_CHARGEBACKS: _Account.ValueType  # 8
-    """Debit-natural: taken back by the card network. Reserved: nothing posts to it yet."""
+    """Debit-natural: taken back by the card network while the chargeback is open."""
+    ACCOUNT_CHARGEBACKS_LOST: _Account.ValueType  # 9
+    """Debit-natural: taken back by the card network for good (the chargeback was lost)."""
+    ACCOUNT_TRANSFERS_REVERSED: _Account.ValueType  # 10
+    """Debit-natural: taken back from the seller after a payout (a transfer reversal), at the
+    platform.
+    """
+    ACCOUNT_PLATFORM_FUNDS: _Account.ValueType  # 11
+    """Credit-natural: the platform's own money, put in where a chargeback or a payout took more
+    than the escrow held (the platform's exposure).
+    """
 
 class Account(_Account, metaclass=_AccountEnumTypeWrapper):
     """The chart of accounts of one escrow (topologies/ledger/model.py says what each holds). Every
@@ -63,7 +73,17 @@ ACCOUNT_RETURNS_PENDING: Account.ValueType  # 6
 ACCOUNT_RETURNED: Account.ValueType  # 7
 """Debit-natural: sent back to its sender."""
 ACCOUNT_CHARGEBACKS: Account.ValueType  # 8
-"""Debit-natural: taken back by the card network. Reserved: nothing posts to it yet."""
+"""Debit-natural: taken back by the card network while the chargeback is open."""
+ACCOUNT_CHARGEBACKS_LOST: Account.ValueType  # 9
+"""Debit-natural: taken back by the card network for good (the chargeback was lost)."""
+ACCOUNT_TRANSFERS_REVERSED: Account.ValueType  # 10
+"""Debit-natural: taken back from the seller after a payout (a transfer reversal), at the
+platform.
+"""
+ACCOUNT_PLATFORM_FUNDS: Account.ValueType  # 11
+"""Credit-natural: the platform's own money, put in where a chargeback or a payout took more
+than the escrow held (the platform's exposure).
+"""
 Global___Account: _TypeAlias = Account  # noqa: Y015
 
 class _TransactionKind:
@@ -87,6 +107,18 @@ class _TransactionKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Trans
     """The seller was paid (escrow_holding -> seller_paid)."""
     TRANSACTION_KIND_REFUND: _TransactionKind.ValueType  # 7
     """The buyer was refunded (escrow_holding -> buyer_refunded)."""
+    TRANSACTION_KIND_CHARGEBACK_OPENED: _TransactionKind.ValueType  # 8
+    """The card network took the money back pending the chargeback (escrow_holding, or
+    platform_funds once the hold is gone -> chargebacks).
+    """
+    TRANSACTION_KIND_CHARGEBACK_WON: _TransactionKind.ValueType  # 9
+    """The chargeback was won: the money came back (chargebacks -> escrow_holding or
+    platform_funds, where it was taken from).
+    """
+    TRANSACTION_KIND_CHARGEBACK_LOST: _TransactionKind.ValueType  # 10
+    """The chargeback was lost (chargebacks -> chargebacks_lost)."""
+    TRANSACTION_KIND_TRANSFER_REVERSED: _TransactionKind.ValueType  # 11
+    """A transfer to the seller was reversed (seller_paid -> transfers_reversed)."""
 
 class TransactionKind(_TransactionKind, metaclass=_TransactionKindEnumTypeWrapper):
     """What a transaction records."""
@@ -106,6 +138,18 @@ TRANSACTION_KIND_RELEASE: TransactionKind.ValueType  # 6
 """The seller was paid (escrow_holding -> seller_paid)."""
 TRANSACTION_KIND_REFUND: TransactionKind.ValueType  # 7
 """The buyer was refunded (escrow_holding -> buyer_refunded)."""
+TRANSACTION_KIND_CHARGEBACK_OPENED: TransactionKind.ValueType  # 8
+"""The card network took the money back pending the chargeback (escrow_holding, or
+platform_funds once the hold is gone -> chargebacks).
+"""
+TRANSACTION_KIND_CHARGEBACK_WON: TransactionKind.ValueType  # 9
+"""The chargeback was won: the money came back (chargebacks -> escrow_holding or
+platform_funds, where it was taken from).
+"""
+TRANSACTION_KIND_CHARGEBACK_LOST: TransactionKind.ValueType  # 10
+"""The chargeback was lost (chargebacks -> chargebacks_lost)."""
+TRANSACTION_KIND_TRANSFER_REVERSED: TransactionKind.ValueType  # 11
+"""A transfer to the seller was reversed (seller_paid -> transfers_reversed)."""
 Global___TransactionKind: _TypeAlias = TransactionKind  # noqa: Y015
 
 @_typing.final

@@ -180,11 +180,16 @@ class PaymentFailed(_message.Message):
     FAILURE_CODE_FIELD_NUMBER: _builtins.int
     FAILURE_MESSAGE_FIELD_NUMBER: _builtins.int
     RECOVERED_BY_RECONCILIATION_FIELD_NUMBER: _builtins.int
+    ATTEMPT_ID_FIELD_NUMBER: _builtins.int
     provider_payment_id: _builtins.str
     failure_code: _builtins.str
     failure_message: _builtins.str
     recovered_by_reconciliation: _builtins.bool
     """The provider's webhook was lost; the reconciliation recovered this from the provider."""
+    attempt_id: _builtins.str
+    """The provider's id of the failed attempt (a Stripe charge, a USDC deposit); empty when it has
+    none. One attempt reported twice counts once.
+    """
     def __init__(
         self,
         *,
@@ -192,10 +197,11 @@ class PaymentFailed(_message.Message):
         failure_code: _builtins.str = ...,
         failure_message: _builtins.str = ...,
         recovered_by_reconciliation: _builtins.bool = ...,
+        attempt_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["failure_code", b"failure_code", "failure_message", b"failure_message", "provider_payment_id", b"provider_payment_id", "recovered_by_reconciliation", b"recovered_by_reconciliation"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt_id", b"attempt_id", "failure_code", b"failure_code", "failure_message", b"failure_message", "provider_payment_id", b"provider_payment_id", "recovered_by_reconciliation", b"recovered_by_reconciliation"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -203,6 +203,21 @@ class TestAwaitFunds:
         assert isinstance(failed, EscrowPaymentFailed) and failed.attempts == 1
         assert decision.state is not None and decision.state.status is S.AWAIT_FUNDS
 
+    def test_one_attempt_reported_twice_counts_once(self) -> None:
+        state = escrow_in(S.AWAIT_FUNDS)
+        first = decide(
+            state, PaymentFailed(payment_meta(), PAYMENT_ID, "x", attempt_id="ch_1"), NOW
+        )
+        again = PaymentFailed(payment_meta(), PAYMENT_ID, "x", recovered_by_reconciliation=True)
+
+        duplicate = decide(first.state, replace(again, attempt_id="ch_1"), NOW)
+        second = decide(first.state, replace(again, attempt_id="ch_2"), NOW)
+
+        assert duplicate.events == () and duplicate.state == first.state
+        [failed] = second.events
+        assert isinstance(failed, EscrowPaymentFailed) and failed.attempts == 2
+        assert second.state is not None and second.state.failed_attempt_ids == ("ch_1", "ch_2")
+
     def test_the_last_allowed_payment_failure_cancels_the_escrow(self) -> None:
         state: Escrow | None = escrow_in(S.AWAIT_FUNDS)
         for _ in range(MAX_PAYMENT_FAILURES):

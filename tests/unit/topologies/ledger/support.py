@@ -6,20 +6,32 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from kernel.messages import (
+    EscrowChargebackClosed,
+    EscrowChargebackOpened,
     EscrowCreated,
     EscrowDelivered,
+    EscrowDisputed,
     EscrowFundsHeld,
     EscrowPaymentReturned,
     EscrowRefunded,
     EscrowReleased,
+    EscrowTransferReversed,
     EventMeta,
     PaymentFailed,
     PaymentHeldForReview,
     PaymentReturned,
     PaymentSucceeded,
 )
-from kernel.model import Money, Rail
-from tests.builders import AMOUNT, NOW, PAYMENT_ID, SCHEDULER, SELLER, payment_meta, random_id
+from kernel.model import SYSTEM, Money, Rail
+from tests.builders import (
+    AMOUNT,
+    NOW,
+    PAYMENT_ID,
+    SCHEDULER,
+    SELLER,
+    payment_meta,
+    random_id,
+)
 from topologies.ledger.invariants import Violation
 from topologies.ledger.model import Account, Ledger, Transaction
 from topologies.ledger.postings import Event
@@ -62,6 +74,22 @@ def released(amount: Money = AMOUNT) -> EscrowReleased:
 
 def refunded(amount: Money = AMOUNT) -> EscrowRefunded:
     return EscrowRefunded(escrow_meta(), "re_1", amount)
+
+
+def chargeback_opened(dispute_id: str = "dp_1", amount: Money = AMOUNT) -> EscrowChargebackOpened:
+    return EscrowChargebackOpened(escrow_meta(), dispute_id, amount, "fraudulent")
+
+
+def chargeback_closed(status: str, dispute_id: str = "dp_1") -> EscrowChargebackClosed:
+    return EscrowChargebackClosed(escrow_meta(), dispute_id, status)
+
+
+def disputed() -> EscrowDisputed:
+    return EscrowDisputed(escrow_meta(), SYSTEM, "chargeback dp_1: fraudulent")
+
+
+def transfer_reversed(total_cents: int, transfer_id: str = "tr_1") -> EscrowTransferReversed:
+    return EscrowTransferReversed(escrow_meta(), transfer_id, Money(total_cents, "USD"))
 
 
 def return_asked(payment_id: str = STRAY_ID, amount: Money = AMOUNT) -> EscrowPaymentReturned:

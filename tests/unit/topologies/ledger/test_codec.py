@@ -9,6 +9,8 @@ from tests.builders import AMOUNT, NOW, PAYMENT_ID
 from tests.unit.topologies.ledger.support import (
     ESCROW_ID,
     STRAY_ID,
+    chargeback_closed,
+    chargeback_opened,
     created,
     feed,
     funds_held,
@@ -28,11 +30,17 @@ def test_a_new_ledger_round_trips() -> None:
 
 
 def test_a_ledger_with_everything_round_trips() -> None:
-    fed = feed([created(), paid(), funds_held(), paid(STRAY_ID), provider_returned()])
+    fed = feed(
+        [
+            *(created(), paid(), funds_held(), paid(STRAY_ID), provider_returned()),
+            *(chargeback_opened(), released(), chargeback_closed("won", "dp_2")),
+        ]
+    )
     ledger = fed.ledger
 
     assert ledger.parked and ledger.payments and ledger.balances and ledger.seen_event_ids
-    assert ledger.status is EscrowStatus.FUNDS_HELD
+    assert len(ledger.chargebacks) == 2 and ledger.transfers
+    assert ledger.status is EscrowStatus.RELEASED
     assert decode_ledger(encode_ledger(ledger)) == ledger
 
 

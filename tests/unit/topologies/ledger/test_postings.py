@@ -23,9 +23,12 @@ from tests.unit.topologies.ledger.support import (
     ESCROW_ID,
     STRAY_ID,
     Fed,
+    chargeback_closed,
+    chargeback_opened,
     created,
     delivered,
     deposit_returned,
+    disputed,
     escrow_meta,
     feed,
     funds_held,
@@ -35,6 +38,7 @@ from tests.unit.topologies.ledger.support import (
     refunded,
     released,
     return_asked,
+    transfer_reversed,
 )
 from topologies.ledger.model import Account, Kind, Posting
 from topologies.ledger.postings import Event
@@ -169,6 +173,105 @@ class TestPayouts:
 
         assert fed.kinds() == ["ARRIVAL", "TAKE"]
         assert fed.balances() == {S.BUYER_FUNDING: -A, S.ESCROW_HOLDING: A}
+
+
+class TestChargebacks:
+    def test_a_chargeback_on_held_funds_takes_them_from_the_hold(self) -> None:
+        fed = feed([*funded(), chargeback_opened(), disputed()])
+
+        assert fed.kinds()[-1] == "CHARGEBACK_OPENED"
+        assert fed.balances() == {S.BUYER_FUNDING: -A, S.CHARGEBACKS: A}
+        assert fed.violations == []
+
+    def test_a_won_chargeback_gives_the_hold_its_money_back(self) -> None:
+        fed = feed([*funded(), chargeback_opened(), disputed(), chargeback_closed("won")])
+
+        assert fed.kinds()[-1] == "CHARGEBACK_WON"
+        assert fed.balances() == {S.BUYER_FUNDING: -A, S.ESCROW_HOLDING: A}
+
+    def test_a_lost_chargeback_is_gone_for_good(self) -> None:
+        fed = feed([*funded(), chargeback_opened(), disputed(), chargeback_closed("lost")])
+
+        assert fed.kinds()[-1] == "CHARGEBACK_LOST"
+        assert fed.balances() == {S.BUYER_FUNDING: -A, S.CHARGEBACKS_LOST: A}
+        assert fed.violations == []
+
+    def test_paying_out_a_hold_under_chargeback_puts_in_the_platforms_funds(self) -> None:
+        fed = feed([*funded(), chargeback_opened(), disputed(), released()])
+
+        assert fed.transactions[-1].postings == (
+            Posting(S.SELLER_PAID, Rail.STRIPE, A, "USD"),
+            Posting(S.PLATFORM_FUNDS, Rail.STRIPE, -A, "USD"),
+        )
+        assert fed.violations == []
+
+    def test_a_win_after_the_hold_was_paid_out_goes_back_to_the_platform(self) -> None:
+        events = [*funded(), chargeback_opened(), disputed(), released(), chargeback_closed("won")]
+
+        fed = feed(events)
+
+        assert fed.balances() == {S.BUYER_FUNDING: -A, S.SELLER_PAID: A}
+        assert fed.violations == []
+
+    def test_a_chargeback_after_the_release_is_the_platforms_loss(self) -> None:
+        fed = feed([*funded(), released(), chargeback_opened(), chargeback_closed("lost")])
+
+        assert fed.balances() == {
+            S.BUYER_FUNDING: -A,
+            S.SELLER_PAID: A,
+            S.CHARGEBACKS_LOST: A,
+            S.PLATFORM_FUNDS: -A,
+        }
+        assert fed.violations == []
+
+    def test_a_chargeback_opens_and_closes_once_however_often_reported(self) -> None:
+        events = [*funded(), chargeback_opened(), chargeback_opened()]
+        events += [chargeback_closed("won"), chargeback_closed("lost")]
+
+        fed = feed(events)
+
+        assert fed.kinds()[2:] == ["CHARGEBACK_OPENED", "CHARGEBACK_WON"]
+
+    def test_a_closing_reported_before_the_opening_is_posted_after_it(self) -> None:
+        fed = feed([*funded(), chargeback_closed("lost"), chargeback_opened()])
+
+        assert fed.kinds()[2:] == ["CHARGEBACK_OPENED", "CHARGEBACK_LOST"]
+        assert fed.balances() == {S.BUYER_FUNDING: -A, S.CHARGEBACKS_LOST: A}
+
+    def test_transaction_ids_derive_from_the_dispute(self) -> None:
+        once = feed([*funded(), chargeback_opened(), chargeback_closed("won")])
+        again = feed([*funded(), chargeback_opened(), chargeback_closed("won")])
+
+        assert [t.transaction_id for t in once.transactions[2:]] == [
+            t.transaction_id for t in again.transactions[2:]
+        ]
+
+
+class TestTransferReversals:
+    def test_a_reversal_takes_the_money_back_from_the_seller(self) -> None:
+        fed = feed([*funded(), released(), transfer_reversed(A // 2)])
+
+        assert fed.kinds()[-1] == "TRANSFER_REVERSED"
+        assert fed.transactions[-1].provider_object_id == "tr_1"
+        assert fed.balances() == {
+            S.BUYER_FUNDING: -A,
+            S.SELLER_PAID: A - A // 2,
+            S.TRANSFERS_REVERSED: A // 2,
+        }
+
+    def test_the_running_total_posts_each_increase_once(self) -> None:
+        events = [*funded(), released(), transfer_reversed(100), transfer_reversed(100)]
+        events += [transfer_reversed(A)]
+
+        fed = feed(events)
+
+        assert [t.postings[0].amount_cents for t in fed.transactions[3:]] == [100, A - 100]
+        assert fed.balances() == {S.BUYER_FUNDING: -A, S.TRANSFERS_REVERSED: A}
+
+    def test_a_transfer_this_ledger_did_not_release_posts_nothing(self) -> None:
+        fed = feed([*funded(), released(), transfer_reversed(A, "tr_other")])
+
+        assert fed.kinds()[-1] == "RELEASE"
 
 
 class TestReturns:

@@ -3,10 +3,10 @@
 The generator plays the world around the escrow topology: the parties' and the scheduler's
 commands; the providers' reports (the escrow's own payment, at most once, as a card payment or
 a deposit held for review; stray payments it cannot take; deposits screening sent straight
-back; declines; chargebacks and transfer reversals); the payments topology's answers to the
-payment commands the escrow emits (a synchronous answer carries its command's timestamp, a
-later webhook its own); and verbatim redeliveries. Every payment event and every escrow event
-``decide`` emits is fed to the ledger.
+back; declines; chargebacks opened, won and lost; reversals of the seller's transfer); the
+payments topology's answers to the payment commands the escrow emits (a synchronous answer
+carries its command's timestamp, a later webhook its own); and verbatim redeliveries. Every
+payment event and every escrow event ``decide`` emits is fed to the ledger.
 
 Unlike ``tests/unit/topologies/escrow/test_properties.py``'s generator, a provider payment is
 reported as arrived money at most once (a redelivery repeats the same event): the ledger knows
@@ -35,6 +35,8 @@ from kernel.messages import (
     ChargebackOpened,
     CommandMeta,
     CreatePaymentIntent,
+    EscrowEvent,
+    EscrowReleased,
     InitiateRefund,
     MarkDelivered,
     Message,
@@ -76,7 +78,7 @@ from tests.builders import (
 )
 from tests.unit.topologies.ledger.support import ESCROW_ID, feed
 from topologies.escrow.decide import decide
-from topologies.ledger.model import NOT_TAKEN, TAKEN, Account, Ledger, Transaction
+from topologies.ledger.model import NATURAL_SIGN, TAKEN, Account, Ledger, Transaction
 from topologies.ledger.postings import DEPOSIT_RETURNED, Event
 
 USDC_AMOUNT = Money(2_500_000, "USD")
@@ -118,6 +120,7 @@ class World:
     escrow_events: list[Record] = field(default_factory=list)
     payment_events: list[Record] = field(default_factory=list)
     causal: list[Event] = field(default_factory=list)  # each payment event, then what it caused
+    decided: list[EscrowEvent] = field(default_factory=list)
     waiting: list[Waiting] = field(default_factory=list)
     sent: list[PaymentEvent] = field(default_factory=list)
     reported: set[str] = field(default_factory=set)
@@ -139,6 +142,7 @@ def live(data: st.DataObject, steps: int) -> World:
             world.payment_events.append(Record(timestamp, message))
             world.sent.append(message)
             world.causal.append(message)
+        world.decided += decision.events
         for escrow_event in decision.events:
             world.escrow_events.append(Record(timestamp, escrow_event))
             world.causal.append(escrow_event)
@@ -184,11 +188,19 @@ def _screened(data: st.DataObject, world: World) -> Message:
 
 def _provider_news(data: st.DataObject, world: World) -> Message:
     meta = payment_meta(ESCROW_ID)
+    amount = world.amount()
     news: list[Message] = [
         PaymentFailed(meta, PAYMENT_ID, "card_declined"),
-        ChargebackOpened(meta, PAYMENT_ID, "dp_1", world.amount(), "fraudulent"),
+        ChargebackOpened(meta, PAYMENT_ID, "dp_1", amount, "fraudulent"),
         ChargebackClosed(meta, PAYMENT_ID, "dp_1", "won"),
-        TransferReversed(meta, "tr_1", world.amount()),
+        ChargebackClosed(meta, PAYMENT_ID, "dp_1", "lost"),
+        TransferReversed(meta, "tr_1", amount),
+    ]
+    transfers = [e.transfer_id for e in world.decided if isinstance(e, EscrowReleased)]
+    news += [  # the seller's payout reversed, in part or whole (a running total)
+        TransferReversed(meta, transfer_id, Money(cents, amount.currency))
+        for transfer_id in transfers
+        for cents in (amount.amount_cents // 3, amount.amount_cents)
     ]
     return data.draw(st.sampled_from(news))
 
@@ -316,14 +328,23 @@ def interleaved(data: st.DataObject, world: World) -> list[Event]:
 
 
 def assert_money_in_one_place(ledger: Ledger, escrow: Escrow | None) -> None:
-    """Every cent that arrived is in one place, and the escrow's amount in the one its status
-    says: held, paid to the seller, refunded, or (never taken) nowhere of those."""
-    received = -ledger.balance(Account.BUYER_FUNDING)
-    taken = {account: ledger.balance(account) for account in TAKEN}
-    assert received == sum(taken.values()) + sum(ledger.balance(a) for a in NOT_TAKEN)
+    """Every cent the buyers and the platform put in is in one place, and the escrow's amount in
+    the one its status says: held (with what chargebacks took from the hold), paid to the seller
+    (with what was reversed), refunded, or (never taken) nowhere of those."""
+    put_in = -ledger.balance(Account.BUYER_FUNDING) - ledger.balance(Account.PLATFORM_FUNDS)
+    debits = [a for a in Account if NATURAL_SIGN[a] > 0]
+    assert put_in == sum(ledger.balance(a) for a in debits)
     status = escrow.status if escrow else None
-    place = _PLACE.get(status)  # type: ignore[arg-type]
     amount = escrow.amount.amount_cents if escrow else 0
+    place = _PLACE.get(status)  # type: ignore[arg-type]
+    currency = escrow.amount.currency if escrow else "USD"
+    taken = {
+        Account.ESCROW_HOLDING: ledger.balance(Account.ESCROW_HOLDING)
+        + ledger.taken_from_hold(currency),
+        Account.SELLER_PAID: ledger.balance(Account.SELLER_PAID)
+        + ledger.balance(Account.TRANSFERS_REVERSED),
+        Account.BUYER_REFUNDED: ledger.balance(Account.BUYER_REFUNDED),
+    }
     assert taken == {a: (amount if a is place else 0) for a in TAKEN}, (status, taken)
     assert ledger.status is status
     assert all(balance.natural >= 0 for balance in ledger.balances)

@@ -57,6 +57,7 @@ def test_a_failed_payment_intent_is_payment_failed_with_stripe_s_code() -> None:
     event = translate(received(Provider.STRIPE, body))
 
     assert isinstance(event, PaymentFailed) and event.failure_code == "card_declined"
+    assert event.attempt_id.startswith("ch_")  # the failed charge: one attempt counts once
 
 
 def test_a_confirmed_deposit_must_be_screened_first() -> None:
