@@ -12,7 +12,7 @@ from kernel import mapping
 from kernel.messages import CommandMeta, EscrowRefundFailed, EscrowTransferFailed, Message
 from kernel.model import Policy
 from topologies import metrics
-from topologies.escrow.decide import Decision
+from topologies.escrow.decision import Decision
 from topologies.escrow.step import step
 from topologies.records import Decoder, Output, Record, decoded
 

@@ -10,7 +10,8 @@ from quixstreams.state import State
 from kernel.messages import Message
 from kernel.model import DEFAULT_POLICY, Policy
 from state_stores.codecs import decode_escrow, encode_escrow
-from topologies.escrow.decide import Decision, decide
+from topologies.escrow.decide import decide
+from topologies.escrow.decision import Decision
 
 # The state of one escrow, under the message key (escrow_id) Quix prefixes every state key with.
 ESCROW_KEY = "escrow"

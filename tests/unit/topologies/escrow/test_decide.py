@@ -80,7 +80,8 @@ from tests.builders import (
     payment_meta,
     payment_succeeded,
 )
-from topologies.escrow.decide import Decision, decide
+from topologies.escrow.decide import decide
+from topologies.escrow.decision import Decision
 
 S = EscrowStatus
 

@@ -56,7 +56,8 @@ from tests.builders import (
     payment_meta,
     payment_succeeded,
 )
-from topologies.escrow.decide import Decision, decide
+from topologies.escrow.decide import decide
+from topologies.escrow.decision import Decision
 from topologies.projections.project import project
 
 actors = st.sampled_from([BUYER, SELLER, ADMIN, STRANGER, SCHEDULER])
