@@ -155,18 +155,49 @@ def test_a_rejected_review_sends_the_deposit_back(platform: Platform) -> None:
     story.close()
 
 
-def test_a_chargeback_on_held_funds_disputes_the_escrow(funded: Story) -> None:
+def test_a_chargeback_on_held_funds_disputes_the_escrow_and_the_ledger_follows_it(
+    funded: Story,
+) -> None:
     intent = funded.view["payment"]["provider_payment_id"]
-    body = stripe_dispute_event("charge.dispute.created", intent, 500_000)
+    opened = stripe_dispute_event("charge.dispute.created", intent, 500_000, dispute_id="dp_e2e")
+    won = stripe_dispute_event("charge.dispute.closed", intent, 500_000, "won", "dp_e2e")
 
     disputed = funded.step(
         "the buyer's bank opens a chargeback (Stripe webhook)",
-        lambda: stripe_webhook(funded, body),
+        lambda: stripe_webhook(funded, opened),
         lambda v: v["status"] == "DISPUTED",
+    )
+    taken = eventually(
+        lambda: _ledger(funded, lambda b: b.get("CHARGEBACKS") == 500_000),
+        30,
+        interval_s=0.1,
+        what="the chargeback posted",
+    )
+    funded.step(
+        "the platform wins the chargeback",
+        lambda: stripe_webhook(funded, won),
+        lambda v: v["chargebacks"][0]["status"] == "won",
+    )
+    back = eventually(
+        lambda: _ledger(funded, lambda b: b.get("CHARGEBACKS") == 0),
+        30,
+        interval_s=0.1,
+        what="the won chargeback posted",
     )
 
     [chargeback] = disputed["chargebacks"]
     assert (chargeback["status"], chargeback["amount"]["amount_cents"]) == ("open", 500_000)
+    assert taken["ESCROW_HOLDING"] == 0
+    assert back["ESCROW_HOLDING"] == 500_000
+
+
+def _ledger(story: Story, until: Callable[[dict[str, int]], bool]) -> dict[str, int] | None:
+    """The escrow's ledger balances per account once ``until`` holds for them, else None."""
+    postings = story.admin.http.get(f"/api/admin/ledger/escrow/{story.escrow_id}").json()
+    balances: dict[str, int] = {}
+    for p in postings["postings"]:
+        balances[p["account"]] = balances.get(p["account"], 0) + p["amount_cents"]
+    return balances if until(balances) else None
 
 
 def test_the_ledger_holds_a_funded_escrows_money(funded: Story) -> None:

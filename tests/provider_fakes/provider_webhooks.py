@@ -110,11 +110,16 @@ def stripe_refund_event(
 
 
 def stripe_dispute_event(
-    kind: str, intent_id: str, amount_cents: int, status: str = "needs_response"
+    kind: str,
+    intent_id: str,
+    amount_cents: int,
+    status: str = "needs_response",
+    dispute_id: str = "",
 ) -> bytes:
-    """A Stripe ``charge.dispute.created`` / ``.closed`` event: a chargeback on ``intent_id``."""
+    """A Stripe ``charge.dispute.created`` / ``.closed`` event: a chargeback on ``intent_id``
+    (a new dispute unless ``dispute_id`` is given)."""
     dispute = {
-        "id": f"dp_{uuid.uuid4().hex[:16]}",
+        "id": dispute_id or f"dp_{uuid.uuid4().hex[:16]}",
         "object": "dispute",
         "payment_intent": intent_id,
         "amount": amount_cents,
