@@ -1,10 +1,24 @@
-"""The HTTP gateway (DESIGN.md §7): ``create_app(settings, publisher, views, auth, ledger)``."""
+"""The HTTP gateway (DESIGN.md §7): ``create_app(settings, publisher, views, auth, ledger)``, and
+``main()``, which serves it.
+
+Several workers (``GATEWAY_WORKERS`` > 1) share one listening socket (uvicorn's supervisor; the
+kernel hands each new connection to one of them). Each worker is a whole gateway: its own
+producer and its own RocksDB copies of ``escrow.views.v1`` and ``ledger.postings.v1``, in the
+first free slot ``<VIEW_TABLE_DIR>-worker-<i>`` (a lock file claims it, so a restarted worker
+takes over its predecessor's copy and reads on from its offsets). ``/metrics`` then sums the
+workers' counters through prometheus_client's multiprocess mode (``PROMETHEUS_MULTIPROC_DIR`` set
+to ``<VIEW_TABLE_DIR>-metrics``, emptied at start).
+"""
 
 from __future__ import annotations
 
+import fcntl
+import os
+import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import IO
 
 import uvicorn
 from starlette.applications import Starlette
@@ -15,6 +29,7 @@ from gateway.ports import Ledger, Publisher, Views
 from gateway.problems import Problem, http_exception_handler, problem_handler
 from gateway.publisher import KafkaPublisher
 from gateway.routes import admin, commands, escrow, health, webhooks
+from gateway.routes.health import MULTIPROC_ENV
 from gateway.settings import GatewaySettings
 from state_stores.ledger_table import LedgerTable
 from state_stores.view_table import ViewTable
@@ -58,21 +73,63 @@ def create_app(
     return app
 
 
-def main() -> None:
-    settings = GatewaySettings()
+def build(settings: GatewaySettings, slot: str = "") -> Starlette:
+    """The gateway with its Kafka producer, tables (in ``<dir><slot>``) and authenticator."""
     publisher = KafkaPublisher(
         settings.kafka_bootstrap_servers, settings.schema_registry_url, settings.publish_timeout_s
     )
-    views = ViewTable(settings.kafka_bootstrap_servers, Path(settings.view_table_dir))
-    ledger = LedgerTable(settings.kafka_bootstrap_servers, Path(settings.ledger_table_dir))
+    views = ViewTable(settings.kafka_bootstrap_servers, Path(settings.view_table_dir + slot))
+    ledger = LedgerTable(settings.kafka_bootstrap_servers, Path(settings.ledger_table_dir + slot))
     auth = Authenticator(
         settings.jwt_hs256_key.get_secret_value(), settings.jwt_jwks_url, settings.jwt_audience
     )
+    return create_app(settings, publisher, views, auth, ledger)
+
+
+def worker() -> Starlette:
+    """A worker's gateway (uvicorn's app factory when ``GATEWAY_WORKERS`` > 1), in the first
+    slot no live worker holds.
+
+    :raises RuntimeError: every slot is held (more workers than ``GATEWAY_WORKERS``)."""
+    settings = GatewaySettings()
+    for index in range(settings.gateway_workers):
+        lock = Path(f"{settings.view_table_dir}-worker-{index}.lock")
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        held = lock.open("w")
+        try:
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            held.close()
+            continue
+        _SLOT_LOCKS.append(held)  # held until the process ends
+        return build(settings, f"-worker-{index}")
+    raise RuntimeError(f"all {settings.gateway_workers} gateway worker slots are held")
+
+
+_SLOT_LOCKS: list[IO[str]] = []
+
+
+def main() -> None:
+    settings = GatewaySettings()
+    serving = {
+        "host": settings.gateway_host,
+        "port": settings.gateway_port,
+        "log_level": settings.log_level.lower(),
+        "loop": "uvloop",
+        "http": "httptools",
+    }
+    if settings.gateway_workers == 1:
+        uvicorn.run(build(settings), **serving)  # type: ignore[arg-type]
+        return
+    metrics = Path(f"{settings.view_table_dir}-metrics")
+    shutil.rmtree(metrics, ignore_errors=True)
+    metrics.mkdir(parents=True)
+    os.environ[MULTIPROC_ENV] = str(metrics)  # the workers' prometheus_client reads it at import
     uvicorn.run(
-        create_app(settings, publisher, views, auth, ledger),
-        host=settings.gateway_host,
-        port=settings.gateway_port,
-        log_level=settings.log_level.lower(),
+        "gateway.app:worker",
+        factory=True,
+        workers=settings.gateway_workers,
+        **serving,  # type: ignore[arg-type]
     )
 
 

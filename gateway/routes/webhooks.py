@@ -12,7 +12,7 @@ from typing import Any
 import stripe
 from prometheus_client import Counter
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from connectors import custodian
@@ -20,6 +20,7 @@ from connectors.topics import WEBHOOK_EVENTS
 from connectors.webhook_records import provider_name, webhook_record
 from gateway.ports import PublishError, publisher, settings
 from gateway.problems import Problem
+from gateway.responses import JSONResponse
 from schemas.webhooks.v1.events_pb2 import Provider
 
 logger = logging.getLogger(__name__)
