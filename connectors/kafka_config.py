@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from connectors.deployment import DeploymentSettings
 
 # Keys must land on the same partition whoever produces them: the escrow topology joins
 # escrow.commands.v1 and payments.events.v1 by partition (co-partitioning), and its output is
@@ -21,7 +23,7 @@ def producer_config(bootstrap_servers: str) -> dict[str, str | int | bool]:
     }
 
 
-class KafkaSettings(BaseSettings):
+class KafkaSettings(DeploymentSettings):
     """Where the cluster is and how to talk to it.
 
     Environment: ``KAFKA_BOOTSTRAP_SERVERS`` (default ``127.0.0.1:9092``), ``SCHEMA_REGISTRY_URL``

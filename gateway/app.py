@@ -23,8 +23,10 @@ from typing import IO
 import uvicorn
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 
 from gateway.auth import Authenticator
+from gateway.body_limit import BodyLimit
 from gateway.ports import Ledger, Publisher, Views
 from gateway.problems import Problem, http_exception_handler, problem_handler
 from gateway.publisher import KafkaPublisher
@@ -63,6 +65,7 @@ def create_app(
             *health.routes,
         ],
         exception_handlers={Problem: problem_handler, HTTPException: http_exception_handler},
+        middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -81,7 +84,10 @@ def build(settings: GatewaySettings, slot: str = "") -> Starlette:
     views = ViewTable(settings.kafka_bootstrap_servers, Path(settings.view_table_dir + slot))
     ledger = LedgerTable(settings.kafka_bootstrap_servers, Path(settings.ledger_table_dir + slot))
     auth = Authenticator(
-        settings.jwt_hs256_key.get_secret_value(), settings.jwt_jwks_url, settings.jwt_audience
+        settings.jwt_hs256_key.get_secret_value(),
+        settings.jwt_jwks_url,
+        settings.jwt_audience,
+        settings.jwt_issuer,
     )
     return create_app(settings, publisher, views, auth, ledger)
 

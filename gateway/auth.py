@@ -39,6 +39,7 @@ class Authenticator:
     """:param hs256_key: the development shared key (used when ``jwks_url`` is None).
     :param jwks_url: where RS256 public keys are published (production).
     :param audience: required ``aud``, if set.
+    :param issuer: required ``iss``, if set.
     :param remembered: how many verified tokens to remember (a client sends its token with every
         request; verifying one costs ~40 µs for HS256, more for RS256). A remembered token is
         still refused once its ``exp`` has passed; tokens that fail are never remembered.
@@ -50,12 +51,14 @@ class Authenticator:
         hs256_key: str,
         jwks_url: str | None = None,
         audience: str | None = None,
+        issuer: str | None = None,
         remembered: int = 65_536,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._hs256_key = hs256_key
         self._jwks = jwt.PyJWKClient(jwks_url) if jwks_url else None
         self._audience = audience
+        self._issuer = issuer
         self._verified = functools.lru_cache(maxsize=remembered)(self._decode)
         self._clock = clock
 
@@ -75,7 +78,12 @@ class Authenticator:
             if self._jwks is not None:
                 key = self._jwks.get_signing_key_from_jwt(token).key
                 claims = jwt.decode(
-                    token, key, algorithms=["RS256"], audience=self._audience, options=REQUIRED
+                    token,
+                    key,
+                    algorithms=["RS256"],  # pinned: a token never picks its own algorithm
+                    audience=self._audience,
+                    issuer=self._issuer,
+                    options=REQUIRED,
                 )
             else:
                 claims = jwt.decode(
@@ -83,6 +91,7 @@ class Authenticator:
                     self._hs256_key,
                     algorithms=["HS256"],
                     audience=self._audience,
+                    issuer=self._issuer,
                     options=REQUIRED,
                 )
             role = Role.ADMIN if claims.get("role") == "admin" else Role.USER

@@ -16,7 +16,9 @@ class GatewaySettings(KafkaSettings):
     ``VIEW_TABLE_DIR``, ``LEDGER_TABLE_DIR``, ``JWT_HS256_KEY``, ``JWT_JWKS_URL``,
     ``JWT_AUDIENCE``, ``LOG_LEVEL`` (INFO; WARNING drops uvicorn's access line per request),
     ``GATEWAY_WORKERS`` (1: worker processes on the one port, each with its own copy of the
-    tables; ``gateway.app`` says how)."""
+    tables; ``gateway.app`` says how), ``JWT_ISSUER`` (required ``iss``, if set),
+    ``MAX_BODY_BYTES`` (65536: larger request bodies get 413). With ``ESCROW_ENV=production`` the
+    webhook secrets and the JWT key (unless ``JWT_JWKS_URL`` is set) must be set."""
 
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8080
@@ -31,5 +33,10 @@ class GatewaySettings(KafkaSettings):
     jwt_hs256_key: SecretStr = SecretStr("escrow-streams-dev-jwt-key-change-me-0123456789")
     jwt_jwks_url: str | None = None
     jwt_audience: str | None = None
+    jwt_issuer: str | None = None
+    max_body_bytes: int = Field(default=65_536, ge=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     gateway_workers: int = Field(default=1, ge=1)
+
+    def secrets_unused(self) -> set[str]:
+        return {"jwt_hs256_key"} if self.jwt_jwks_url else set()

@@ -38,6 +38,7 @@ from tests.provider_fakes.provider_webhooks import deposit_confirmed, stripe_eve
 
 STRIPE_AMOUNT = 500_000  # $5,000.00: the Stripe rail
 USDC_AMOUNT = 2_500_000  # $25,000.00: the USDC rail
+JSON = {"Content-Type": "application/json"}  # what both providers send with a webhook
 # The 7-day release window, shortened so the demo shows the scheduler acting (the other stories
 # release or dispute within it).
 AUTO_RELEASE_AFTER_S = 10
@@ -138,7 +139,7 @@ def stripe_webhook(story: Story, body: bytes) -> None:
     answer = httpx.post(
         f"{story.platform.gateway_url}/api/webhooks/stripe",
         content=body,
-        headers={"Stripe-Signature": stripe_signature(secret, body)},
+        headers={"Stripe-Signature": stripe_signature(secret, body), **JSON},
     )
     answer.raise_for_status()
 
@@ -169,7 +170,7 @@ def usdc_deposit(story: Story, risk_score: int) -> None:
     answer = httpx.post(
         f"{story.platform.gateway_url}/api/webhooks/custodian",
         content=body,
-        headers={SIGNATURE_HEADER: sign(secret, body)},
+        headers={SIGNATURE_HEADER: sign(secret, body), **JSON},
     )
     answer.raise_for_status()
 

@@ -51,9 +51,12 @@ SIGNATURE_TOLERANCE_S = 300
 async def stripe_webhook(request: Request) -> Response:
     """
     summary: Stripe webhook (Stripe-Signature verified); 200 once stored in Kafka
-    responses: {200: {description: stored or ignored}, 400: {description: bad signature}}
+    responses:
+      200: {description: stored or ignored}
+      400: {description: bad signature}
+      415: {description: not application/json}
     """
-    body = await request.body()
+    body = await _json_body(request)
     secret = settings(request).stripe_webhook_secret.get_secret_value()
     try:
         stripe.WebhookSignature.verify_header(
@@ -77,9 +80,12 @@ async def stripe_webhook(request: Request) -> Response:
 async def custodian_webhook(request: Request) -> Response:
     """
     summary: Custodian webhook (HMAC-SHA256 verified); 200 once stored in Kafka
-    responses: {200: {description: stored or ignored}, 400: {description: bad signature}}
+    responses:
+      200: {description: stored or ignored}
+      400: {description: bad signature}
+      415: {description: not application/json}
     """
-    body = await request.body()
+    body = await _json_body(request)
     secret = settings(request).custodian_webhook_secret.get_secret_value()
     try:
         custodian.verify(secret, body, request.headers.get(custodian.SIGNATURE_HEADER, ""))
@@ -93,6 +99,18 @@ async def custodian_webhook(request: Request) -> Response:
     return await _forward(
         request, Provider.PROVIDER_CUSTODIAN, event, CUSTODIAN_TYPES, payment_id, body
     )
+
+
+async def _json_body(request: Request) -> bytes:
+    """The raw body of a webhook, which both providers send as JSON.
+
+    :raises Problem: 415 for another content type."""
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise Problem(
+            415, "unsupported-media-type", "Webhooks are application/json", media_type or "none"
+        )
+    return await request.body()
 
 
 def _json(body: bytes, provider: str) -> dict[str, Any]:

@@ -259,7 +259,10 @@ def warm_up(
 
     eventually(created, 180, interval_s=0, what="the escrow topology answering")
     body = stripe_event("payment_intent.succeeded", f"pi_{escrow}", escrow, AMOUNT_CENTS)
-    headers = {"Stripe-Signature": stripe_signature(secret, body)}
+    headers = {
+        "Stripe-Signature": stripe_signature(secret, body),
+        "Content-Type": "application/json",
+    }
     httpx.post(f"{url}/api/webhooks/stripe", content=body, headers=headers).raise_for_status()
 
     def paid_and_viewed() -> bool:

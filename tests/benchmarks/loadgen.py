@@ -184,7 +184,10 @@ async def _post_all(
         async def post(index: int) -> bool:
             escrow = escrow_id(prefix, index * every)
             body = stripe_event("payment_intent.succeeded", f"pi_{escrow}", escrow, AMOUNT_CENTS)
-            headers = {"Stripe-Signature": stripe_signature(secret, body)}
+            headers = {
+                "Stripe-Signature": stripe_signature(secret, body),
+                "Content-Type": "application/json",
+            }
             await asyncio.sleep(max(0.0, schedule.due[index] - time.monotonic()))
             async with connections:
                 posted = time.monotonic()

@@ -79,7 +79,7 @@ def test_metrics_sum_what_every_worker_counted(gateway: str) -> None:
         forged = httpx.post(
             f"{gateway}/api/webhooks/stripe",
             content=b"{}",
-            headers={"Stripe-Signature": "t=1,v1=0"},
+            headers={"Stripe-Signature": "t=1,v1=0", "Content-Type": "application/json"},
         )
         assert forged.status_code == 400
 

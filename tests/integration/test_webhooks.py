@@ -95,7 +95,10 @@ class TestEndpoints:
             lambda gw, body: httpx.post(
                 f"{gw.url}/api/webhooks/stripe",
                 content=body.replace(b"100", b"999"),
-                headers={"Stripe-Signature": stripe_signature(STRIPE_SECRET, body)},
+                headers={
+                    "Stripe-Signature": stripe_signature(STRIPE_SECRET, body),
+                    "Content-Type": "application/json",
+                },
             ),
             lambda gw, body: post_stripe(gw, body, timestamp=int(time.time()) - 3600),
             lambda gw, body: httpx.post(f"{gw.url}/api/webhooks/stripe", content=body),
@@ -120,7 +123,7 @@ class TestEndpoints:
 
     def test_a_forged_custodian_webhook_gets_400(self, gateway: BackgroundServer) -> None:
         body = deposit_confirmed("dep_1", "e", "0xabc", 100)
-        headers = {SIGNATURE_HEADER: sign("wrong", body)}
+        headers = {SIGNATURE_HEADER: sign("wrong", body), "Content-Type": "application/json"}
 
         answer = httpx.post(f"{gateway.url}/api/webhooks/custodian", content=body, headers=headers)
 

@@ -91,7 +91,7 @@ def create_app(
             return
         if webhook_url is None:
             return
-        headers = {SIGNATURE_HEADER: sign(webhook_secret, body)}
+        headers = {SIGNATURE_HEADER: sign(webhook_secret, body), "Content-Type": "application/json"}
         async with httpx.AsyncClient(timeout=10) as client:
             await client.post(webhook_url, content=body, headers=headers)
 

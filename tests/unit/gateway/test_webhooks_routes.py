@@ -20,6 +20,7 @@ from tests.provider_fakes.provider_webhooks import deposit_confirmed, stripe_eve
 from tests.unit.gateway.support import CUSTODIAN_SECRET, ESCROW_ID, STRIPE_SECRET, assert_problem
 
 STRIPE_PATH = "/api/webhooks/stripe"
+JSON = {"Content-Type": "application/json"}  # what both providers send
 CUSTODIAN_PATH = "/api/webhooks/custodian"
 INTENT_ID = "pi_test_1"
 DEPOSIT_ID = "dep_test_1"
@@ -30,7 +31,7 @@ def post_stripe(
 ) -> httpx.Response:
     signature = stripe_signature(secret, body, timestamp)
     answer: httpx.Response = client.post(
-        STRIPE_PATH, content=body, headers={"Stripe-Signature": signature}
+        STRIPE_PATH, content=body, headers={"Stripe-Signature": signature, **JSON}
     )
     return answer
 
@@ -40,7 +41,7 @@ def post_custodian(
 ) -> httpx.Response:
     signature = custodian.sign(secret, body, timestamp)
     answer: httpx.Response = client.post(
-        CUSTODIAN_PATH, content=body, headers={custodian.SIGNATURE_HEADER: signature}
+        CUSTODIAN_PATH, content=body, headers={custodian.SIGNATURE_HEADER: signature, **JSON}
     )
     return answer
 
@@ -112,7 +113,7 @@ class TestStripe:
     ) -> None:
         body = stripe_event("payment_intent.succeeded", INTENT_ID, ESCROW_ID, 500_000)
 
-        answer = client.post(STRIPE_PATH, content=body)
+        answer = client.post(STRIPE_PATH, content=body, headers=JSON)
 
         assert_problem(answer, 400, "invalid-signature")
         assert publisher.sent == []
@@ -124,7 +125,8 @@ class TestStripe:
         signature = stripe_signature(STRIPE_SECRET, body)
         tampered = body.replace(b"500000", b"900000")
 
-        answer = client.post(STRIPE_PATH, content=tampered, headers={"Stripe-Signature": signature})
+        headers = {"Stripe-Signature": signature, **JSON}
+        answer = client.post(STRIPE_PATH, content=tampered, headers=headers)
 
         assert_problem(answer, 400, "invalid-signature")
         assert publisher.sent == []
@@ -227,7 +229,7 @@ class TestCustodian:
     ) -> None:
         body = deposit_confirmed(DEPOSIT_ID, ESCROW_ID, "0xbuyer", 2_500_000)
 
-        answer = client.post(CUSTODIAN_PATH, content=body)
+        answer = client.post(CUSTODIAN_PATH, content=body, headers=JSON)
 
         assert_problem(answer, 400, "invalid-signature")
         assert publisher.sent == []
