@@ -34,11 +34,15 @@ from tests.client import GatewayClient
 from tests.eventually import eventually
 from tests.kafka import Tail
 from tests.platform import Platform, running_platform
-from tests.provider_fakes.provider_webhooks import deposit_confirmed, stripe_event, stripe_signature
+from tests.provider_fakes.provider_webhooks import (
+    JSON,
+    deposit_confirmed,
+    stripe_event,
+    stripe_signature,
+)
 
 STRIPE_AMOUNT = 500_000  # $5,000.00: the Stripe rail
 USDC_AMOUNT = 2_500_000  # $25,000.00: the USDC rail
-JSON = {"Content-Type": "application/json"}  # what both providers send with a webhook
 # The 7-day release window, shortened so the demo shows the scheduler acting (the other stories
 # release or dispute within it).
 AUTO_RELEASE_AFTER_S = 10

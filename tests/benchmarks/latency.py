@@ -71,7 +71,7 @@ from tests.benchmarks.loadgen import (
 from tests.eventually import eventually
 from tests.platform import wait_ready
 from tests.processes import TopologyProcess
-from tests.provider_fakes.provider_webhooks import stripe_event, stripe_signature
+from tests.provider_fakes.provider_webhooks import JSON, stripe_event, stripe_signature
 
 # topology -> the topics its consumer group reads
 TOPOLOGIES = {
@@ -259,10 +259,7 @@ def warm_up(
 
     eventually(created, 180, interval_s=0, what="the escrow topology answering")
     body = stripe_event("payment_intent.succeeded", f"pi_{escrow}", escrow, AMOUNT_CENTS)
-    headers = {
-        "Stripe-Signature": stripe_signature(secret, body),
-        "Content-Type": "application/json",
-    }
+    headers = {"Stripe-Signature": stripe_signature(secret, body), **JSON}
     httpx.post(f"{url}/api/webhooks/stripe", content=body, headers=headers).raise_for_status()
 
     def paid_and_viewed() -> bool:

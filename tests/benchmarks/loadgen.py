@@ -31,7 +31,7 @@ from schemas.escrow.v1.commands_pb2 import EscrowCommand
 from schemas.escrow.v1.events_pb2 import EscrowEvent
 from schemas.payments.v1.commands_pb2 import PaymentCommand
 from tests.builders import NOW, create_escrow
-from tests.provider_fakes.provider_webhooks import stripe_event, stripe_signature
+from tests.provider_fakes.provider_webhooks import JSON, stripe_event, stripe_signature
 from topologies.escrow.decide import decide
 
 CREATE_ESCROW = "create-escrow"
@@ -184,10 +184,7 @@ async def _post_all(
         async def post(index: int) -> bool:
             escrow = escrow_id(prefix, index * every)
             body = stripe_event("payment_intent.succeeded", f"pi_{escrow}", escrow, AMOUNT_CENTS)
-            headers = {
-                "Stripe-Signature": stripe_signature(secret, body),
-                "Content-Type": "application/json",
-            }
+            headers = {"Stripe-Signature": stripe_signature(secret, body), **JSON}
             await asyncio.sleep(max(0.0, schedule.due[index] - time.monotonic()))
             async with connections:
                 posted = time.monotonic()

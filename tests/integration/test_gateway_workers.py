@@ -17,6 +17,7 @@ from tests.eventually import eventually
 from tests.kafka import EnvelopeProducer
 from tests.metrics import scrape
 from tests.processes import TopologyProcess
+from tests.provider_fakes.provider_webhooks import JSON
 from tests.unit.gateway.support import escrow_view
 
 pytestmark = pytest.mark.integration
@@ -79,7 +80,7 @@ def test_metrics_sum_what_every_worker_counted(gateway: str) -> None:
         forged = httpx.post(
             f"{gateway}/api/webhooks/stripe",
             content=b"{}",
-            headers={"Stripe-Signature": "t=1,v1=0", "Content-Type": "application/json"},
+            headers={"Stripe-Signature": "t=1,v1=0", **JSON},
         )
         assert forged.status_code == 400
 

@@ -31,7 +31,12 @@ from tests.builders import random_escrow_id
 from tests.http_fakes import fake, serving
 from tests.integration.conftest import ProcessFactory
 from tests.kafka import Tail
-from tests.provider_fakes.provider_webhooks import deposit_confirmed, stripe_event, stripe_signature
+from tests.provider_fakes.provider_webhooks import (
+    JSON,
+    deposit_confirmed,
+    stripe_event,
+    stripe_signature,
+)
 from tests.provider_fakes.serve import BackgroundServer
 
 pytestmark = pytest.mark.integration
@@ -63,13 +68,13 @@ def post_stripe(
 ) -> httpx.Response:
     headers = {
         "Stripe-Signature": stripe_signature(secret, body, timestamp),
-        "Content-Type": "application/json",
+        **JSON,
     }
     return httpx.post(f"{gateway.url}/api/webhooks/stripe", content=body, headers=headers)
 
 
 def post_custodian(gateway: BackgroundServer, body: bytes) -> httpx.Response:
-    headers = {SIGNATURE_HEADER: sign(CUSTODIAN_SECRET, body), "Content-Type": "application/json"}
+    headers = {SIGNATURE_HEADER: sign(CUSTODIAN_SECRET, body), **JSON}
     return httpx.post(f"{gateway.url}/api/webhooks/custodian", content=body, headers=headers)
 
 
@@ -97,11 +102,13 @@ class TestEndpoints:
                 content=body.replace(b"100", b"999"),
                 headers={
                     "Stripe-Signature": stripe_signature(STRIPE_SECRET, body),
-                    "Content-Type": "application/json",
+                    **JSON,
                 },
             ),
             lambda gw, body: post_stripe(gw, body, timestamp=int(time.time()) - 3600),
-            lambda gw, body: httpx.post(f"{gw.url}/api/webhooks/stripe", content=body),
+            lambda gw, body: httpx.post(
+                f"{gw.url}/api/webhooks/stripe", content=body, headers=JSON
+            ),
         ],
         ids=["wrong-secret", "tampered-body", "stale-timestamp", "no-signature"],
     )
@@ -123,7 +130,7 @@ class TestEndpoints:
 
     def test_a_forged_custodian_webhook_gets_400(self, gateway: BackgroundServer) -> None:
         body = deposit_confirmed("dep_1", "e", "0xabc", 100)
-        headers = {SIGNATURE_HEADER: sign("wrong", body), "Content-Type": "application/json"}
+        headers = {SIGNATURE_HEADER: sign("wrong", body), **JSON}
 
         answer = httpx.post(f"{gateway.url}/api/webhooks/custodian", content=body, headers=headers)
 

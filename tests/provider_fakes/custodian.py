@@ -33,7 +33,7 @@ from starlette.routing import Route
 
 from connectors.custodian import SIGNATURE_HEADER, sign
 from tests.provider_fakes.controls import Controls
-from tests.provider_fakes.provider_webhooks import custodian_payout_event, deposit_confirmed
+from tests.provider_fakes.provider_webhooks import JSON, custodian_payout_event, deposit_confirmed
 
 MAX_PAGE = 100
 
@@ -91,7 +91,7 @@ def create_app(
             return
         if webhook_url is None:
             return
-        headers = {SIGNATURE_HEADER: sign(webhook_secret, body), "Content-Type": "application/json"}
+        headers = {SIGNATURE_HEADER: sign(webhook_secret, body), **JSON}
         async with httpx.AsyncClient(timeout=10) as client:
             await client.post(webhook_url, content=body, headers=headers)
 

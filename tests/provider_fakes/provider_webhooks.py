@@ -13,6 +13,9 @@ from connectors.custodian import sign
 # custodian's: one signer serves both.
 stripe_signature = sign
 
+# The content type both providers send their webhooks with (the gateway refuses others: 415).
+JSON = {"Content-Type": "application/json"}
+
 
 def stripe_event(kind: str, intent_id: str, escrow_id: str, amount_cents: int) -> bytes:
     intent: dict[str, Any] = {

@@ -16,11 +16,15 @@ from connectors.topics import WEBHOOK_EVENTS
 from gateway.ports import PublishError
 from schemas.webhooks.v1.events_pb2 import Provider, WebhookEvent
 from tests.fakes import FakePublisher
-from tests.provider_fakes.provider_webhooks import deposit_confirmed, stripe_event, stripe_signature
+from tests.provider_fakes.provider_webhooks import (
+    JSON,
+    deposit_confirmed,
+    stripe_event,
+    stripe_signature,
+)
 from tests.unit.gateway.support import CUSTODIAN_SECRET, ESCROW_ID, STRIPE_SECRET, assert_problem
 
 STRIPE_PATH = "/api/webhooks/stripe"
-JSON = {"Content-Type": "application/json"}  # what both providers send
 CUSTODIAN_PATH = "/api/webhooks/custodian"
 INTENT_ID = "pi_test_1"
 DEPOSIT_ID = "dep_test_1"
