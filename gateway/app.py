@@ -18,7 +18,7 @@ import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -92,6 +92,10 @@ def build(settings: GatewaySettings, slot: str = "") -> Starlette:
     return create_app(settings, publisher, views, auth, ledger)
 
 
+# The lock files of the worker slots this process holds (held until it ends).
+_SLOT_LOCKS: list[IO[str]] = []
+
+
 def worker() -> Starlette:
     """A worker's gateway (uvicorn's app factory when ``GATEWAY_WORKERS`` > 1), in the first
     slot no live worker holds.
@@ -107,17 +111,14 @@ def worker() -> Starlette:
         except BlockingIOError:
             held.close()
             continue
-        _SLOT_LOCKS.append(held)  # held until the process ends
+        _SLOT_LOCKS.append(held)
         return build(settings, f"-worker-{index}")
     raise RuntimeError(f"all {settings.gateway_workers} gateway worker slots are held")
 
 
-_SLOT_LOCKS: list[IO[str]] = []
-
-
 def main() -> None:
     settings = GatewaySettings()
-    serving = {
+    serving: dict[str, Any] = {
         "host": settings.gateway_host,
         "port": settings.gateway_port,
         "log_level": settings.log_level.lower(),
@@ -125,7 +126,7 @@ def main() -> None:
         "http": "httptools",
     }
     if settings.gateway_workers == 1:
-        uvicorn.run(build(settings), **serving)  # type: ignore[arg-type]
+        uvicorn.run(build(settings), **serving)
         return
     metrics = Path(f"{settings.view_table_dir}-metrics")
     shutil.rmtree(metrics, ignore_errors=True)
@@ -135,7 +136,7 @@ def main() -> None:
         "gateway.app:worker",
         factory=True,
         workers=settings.gateway_workers,
-        **serving,  # type: ignore[arg-type]
+        **serving,
     )
 
 
