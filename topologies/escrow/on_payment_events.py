@@ -126,16 +126,8 @@ def transfer_succeeded(state: Escrow, event: TransferSucceeded, now: datetime) -
 def transfer_failed(
     state: Escrow, event: TransferFailed, now: datetime, policy: Policy
 ) -> Decision:
-    new = Events(state, event, now)
-    attempts = state.transfer_failures + 1
-    failed = EscrowTransferFailed(
-        new.meta(EscrowTransferFailed),
-        payment_command_id=state.pending_transfer_command_id,
-        failure_code=event.failure_code,
-        attempts=attempts,
-        retry_at=policy.payout_retry_at(now, attempts),
-    )
-    return accepted(state, [failed])
+    pending, failures = state.pending_transfer_command_id, state.transfer_failures
+    return _payout_failed(EscrowTransferFailed, state, event, now, policy, pending, failures)
 
 
 def refund_succeeded(state: Escrow, event: RefundSucceeded, now: datetime) -> Decision:
@@ -146,11 +138,26 @@ def refund_succeeded(state: Escrow, event: RefundSucceeded, now: datetime) -> De
 
 
 def refund_failed(state: Escrow, event: RefundFailed, now: datetime, policy: Policy) -> Decision:
+    pending, failures = state.pending_refund_command_id, state.refund_failures
+    return _payout_failed(EscrowRefundFailed, state, event, now, policy, pending, failures)
+
+
+def _payout_failed(
+    kind: type[EscrowTransferFailed | EscrowRefundFailed],
+    state: Escrow,
+    event: TransferFailed | RefundFailed,
+    now: datetime,
+    policy: Policy,
+    pending_command_id: str,
+    failures: int,
+) -> Decision:
+    """The payout under way failed: counted, and retried at the policy's next time (none once
+    the failures are exhausted: then an admin retries)."""
     new = Events(state, event, now)
-    attempts = state.refund_failures + 1
-    failed = EscrowRefundFailed(
-        new.meta(EscrowRefundFailed),
-        payment_command_id=state.pending_refund_command_id,
+    attempts = failures + 1
+    failed = kind(
+        new.meta(kind),
+        payment_command_id=pending_command_id,
         failure_code=event.failure_code,
         attempts=attempts,
         retry_at=policy.payout_retry_at(now, attempts),
