@@ -30,6 +30,7 @@ from gateway.body_limit import BodyLimit
 from gateway.ports import Ledger, Publisher, Views
 from gateway.problems import Problem, http_exception_handler, problem_handler
 from gateway.publisher import KafkaPublisher
+from gateway.rate_limit import MutationLimits
 from gateway.routes import admin, commands, escrow, health, webhooks
 from gateway.routes.health import MULTIPROC_ENV
 from gateway.settings import GatewaySettings
@@ -69,6 +70,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.limits = MutationLimits(settings.mutations_per_user, settings.mutations_per_ip)
     app.state.publisher = publisher
     app.state.views = views
     app.state.auth = auth

@@ -19,6 +19,7 @@ from state_stores.ledger_table import Balance
 
 if TYPE_CHECKING:
     from gateway.auth import Authenticator
+    from gateway.rate_limit import MutationLimits
     from gateway.settings import GatewaySettings
 
 
@@ -88,3 +89,7 @@ def authenticator(request: Request) -> Authenticator:
 
 def settings(request: Request) -> GatewaySettings:
     return cast("GatewaySettings", request.app.state.settings)
+
+
+def limits(request: Request) -> MutationLimits:
+    return cast("MutationLimits", request.app.state.limits)

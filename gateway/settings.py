@@ -17,8 +17,10 @@ class GatewaySettings(KafkaSettings):
     ``JWT_AUDIENCE``, ``LOG_LEVEL`` (INFO; WARNING drops uvicorn's access line per request),
     ``GATEWAY_WORKERS`` (1: worker processes on the one port, each with its own copy of the
     tables; ``gateway.app`` says how), ``JWT_ISSUER`` (required ``iss``, if set),
-    ``MAX_BODY_BYTES`` (65536: larger request bodies get 413). With ``ESCROW_ENV=production`` the
-    webhook secrets and the JWT key (unless ``JWT_JWKS_URL`` is set) must be set."""
+    ``MAX_BODY_BYTES`` (65536: larger request bodies get 413), ``MUTATIONS_PER_USER`` (60/minute)
+    and ``MUTATIONS_PER_IP`` (600/minute): more commands get 429 (``gateway.rate_limit``). With
+    ``ESCROW_ENV=production`` the webhook secrets and the JWT key (unless ``JWT_JWKS_URL`` is set)
+    must be set."""
 
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8080
@@ -35,6 +37,8 @@ class GatewaySettings(KafkaSettings):
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
     max_body_bytes: int = Field(default=65_536, ge=1)
+    mutations_per_user: str = "60/minute"
+    mutations_per_ip: str = "600/minute"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     gateway_workers: int = Field(default=1, ge=1)
 

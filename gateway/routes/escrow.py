@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from connectors.topics import ESCROW_COMMANDS
-from gateway.ports import PublishError, authenticator, publisher, views
+from gateway.ports import PublishError, authenticator, limits, publisher, views
 from gateway.problems import Problem
 from gateway.responses import JSONResponse
 from gateway.views import etag, render_json, require_party
@@ -100,6 +100,7 @@ def command_endpoint(
         principal = authenticator(request).principal(request)
         escrow_id = request.path_params["escrow_id"]
         require_party(_view(request, escrow_id), principal, allowed)
+        limits(request).check(principal.user_id, request.client.host if request.client else "")
         body = await _body(request)
         command_id = command_id_for(
             escrow_id, principal.user_id, kind.__name__, request.headers.get("idempotency-key")

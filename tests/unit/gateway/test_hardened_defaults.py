@@ -115,3 +115,43 @@ def test_a_webhook_that_is_not_json_is_a_415(
     answer = client.post(path, content=b"{}", headers=headers)
 
     assert_problem(answer, 415, "unsupported-media-type")
+
+
+class TestMutationLimits:
+    path = f"/api/escrow/{ESCROW_ID}/cancel"
+
+    @pytest.fixture
+    def limited(self, settings: GatewaySettings) -> Iterator[TestClient]:
+        """The gateway allowing 2 mutations per user and 3 per address a minute."""
+        strict = settings.model_copy(
+            update={"mutations_per_user": "2/minute", "mutations_per_ip": "3/minute"}
+        )
+        app = create_app(
+            strict, FakePublisher(), FakeViews(escrow_view()), Authenticator(JWT_KEY), FakeLedger()
+        )
+        with TestClient(app) as client:
+            yield client
+
+    def cancel(self, client: TestClient, party: Party) -> int:
+        answer = client.post(self.path, json={"reason": "r"}, headers=as_party(party))
+        return int(answer.status_code)
+
+    def test_a_user_over_the_limit_gets_a_429_with_retry_after(self, limited: TestClient) -> None:
+        assert [self.cancel(limited, Party.SELLER) for _ in range(2)] == [202, 202]
+
+        answer = limited.post(self.path, json={"reason": "r"}, headers=as_party(Party.SELLER))
+
+        problem = assert_problem(answer, 429, "rate-limited")
+        assert 1 <= int(answer.headers["Retry-After"]) <= 60
+        assert problem["detail"] == "at most 2 per 1 minute per user"
+
+    def test_the_address_is_limited_across_users(self, limited: TestClient) -> None:
+        statuses = [self.cancel(limited, p) for p in (Party.SELLER, Party.BUYER, Party.ADMIN)]
+
+        assert statuses == [202, 202, 202]
+        assert self.cancel(limited, Party.BUYER) == 429
+
+    def test_reads_are_not_limited(self, limited: TestClient) -> None:
+        for _ in range(5):
+            answer = limited.get(f"/api/escrow/{ESCROW_ID}", headers=as_party(Party.BUYER))
+            assert answer.status_code == 200
