@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -14,14 +15,18 @@ E2E_GROUP_PREFIX = "escrow-streams-e2e"
 
 
 @pytest.fixture(scope="module")
-def platform(
-    bootstrap_servers: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Platform]:
+def platform_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where every process of the platform writes its log lines."""
+    return tmp_path_factory.mktemp("platform") / "platform.log"
+
+
+@pytest.fixture(scope="module")
+def platform(bootstrap_servers: str, platform_log: Path) -> Iterator[Platform]:
     """``escrow-streams run all --fakes``: every topology, the gateway and the provider fakes, as
     separate processes on the real broker (and stripe-mock), on free ports. Module-scoped and in
     consumer groups of its own: it must not run beside the integration tests' processes, which
     would then share its inputs (and see its duplicate outputs)."""
-    workdir = tmp_path_factory.mktemp("platform")
+    workdir = platform_log.parent
     gateway_port, custodian_port, screening_port = free_port(), free_port(), free_port()
     env = {
         **os.environ,
@@ -43,7 +48,7 @@ def platform(
     }
     settings = GatewaySettings(kafka_bootstrap_servers=bootstrap_servers, gateway_port=gateway_port)
     with (
-        (workdir / "platform.log").open("wb") as log,
+        platform_log.open("wb") as log,
         running_platform(log, settings, env, ready_timeout_s=180) as running,
     ):
         yield running

@@ -8,6 +8,7 @@ validation, secret redaction, OpenAPI) are unit tests: tests/unit/gateway/."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,6 +17,7 @@ from tests.demo import STORIES, USDC_AMOUNT, Story, stripe_pays, stripe_webhook,
 from tests.eventually import eventually
 from tests.platform import Platform
 from tests.provider_fakes.provider_webhooks import stripe_dispute_event
+from topologies.settings import RailSettings
 
 pytestmark = pytest.mark.e2e
 
@@ -210,3 +212,28 @@ def test_the_ledger_holds_a_funded_escrows_money(funded: Story) -> None:
     assert eventually(held, 30, interval_s=0.1, what="the ledger holding the money") == 500_000
     balances = funded.admin.http.get("/api/admin/ledger/balances").json()
     assert balances["held_cents"] >= 500_000
+
+
+def test_no_secret_appears_in_any_log_line(platform: Platform, platform_log: Path) -> None:
+    """Last in this module, so it reads the logs of everything above: the processes' secrets,
+    the buyers' client secrets and the bearer tokens never reach a log line."""
+    story = Story(platform, "a payment whose client secret must stay out of the logs")
+    story.contract_executed(500_000)
+    client_secret = story.view["payment"]["client_secret"]
+    story.step("buyer pays", lambda: stripe_pays(story), lambda v: v["status"] == "FUNDS_HELD")
+    story.close()
+    settings = platform.settings
+    secrets = {
+        "JWT_HS256_KEY": settings.jwt_hs256_key.get_secret_value(),
+        "STRIPE_WEBHOOK_SECRET": settings.stripe_webhook_secret.get_secret_value(),
+        "CUSTODIAN_WEBHOOK_SECRET": settings.custodian_webhook_secret.get_secret_value(),
+        "STRIPE_API_KEY": RailSettings().stripe_api_key.get_secret_value(),
+        "CUSTODIAN_API_KEY": RailSettings().custodian_api_key.get_secret_value(),
+        "a client secret": client_secret,
+        "a bearer token": "Bearer ey",
+    }
+
+    logged = platform_log.read_text(errors="replace")
+
+    assert client_secret and len(logged) > 10_000  # something was logged, and a secret issued
+    assert [name for name, secret in secrets.items() if secret in logged] == []
