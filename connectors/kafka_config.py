@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Literal
+
+from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from connectors.deployment import DeploymentSettings
@@ -13,13 +17,17 @@ from connectors.deployment import DeploymentSettings
 PARTITIONER = "murmur2"
 
 
-def producer_config(bootstrap_servers: str) -> dict[str, str | int | bool]:
-    """Durable, idempotent, Java-compatible partitioning (the same partition for the same key)."""
+def producer_config(
+    bootstrap_servers: str, security: Mapping[str, str] | None = None
+) -> dict[str, str | int | bool]:
+    """Durable, idempotent, Java-compatible partitioning (the same partition for the same key);
+    ``security``: ``KafkaSettings.kafka_security()``."""
     return {
         "bootstrap.servers": bootstrap_servers,
         "partitioner": PARTITIONER,
         "acks": "all",
         "enable.idempotence": True,
+        **(security or {}),
     }
 
 
@@ -28,7 +36,10 @@ class KafkaSettings(DeploymentSettings):
 
     Environment: ``KAFKA_BOOTSTRAP_SERVERS`` (default ``127.0.0.1:9092``), ``SCHEMA_REGISTRY_URL``
     (unset: the in-process mock registry), ``KAFKA_REPLICATION_FACTOR`` (default 1; 3 in
-    production).
+    production); how to authenticate, for every client a process makes (Quix Streams' too):
+    ``KAFKA_SECURITY_PROTOCOL`` (``plaintext``, ``ssl``, ``sasl_plaintext``, ``sasl_ssl``),
+    ``KAFKA_SASL_MECHANISM`` (e.g. ``SCRAM-SHA-512``, ``PLAIN``), ``KAFKA_SASL_USERNAME``,
+    ``KAFKA_SASL_PASSWORD``, ``KAFKA_SSL_CA_LOCATION`` (a PEM file).
     """
 
     model_config = SettingsConfigDict(frozen=True, extra="ignore")
@@ -36,3 +47,22 @@ class KafkaSettings(DeploymentSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     schema_registry_url: str | None = None
     kafka_replication_factor: int = 1
+    kafka_security_protocol: Literal["plaintext", "ssl", "sasl_plaintext", "sasl_ssl"] = "plaintext"
+    kafka_sasl_mechanism: str | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_ca_location: str | None = None
+
+    def kafka_security(self) -> dict[str, str]:
+        """The librdkafka settings that authenticate a client; {} for a plaintext cluster."""
+        password = self.kafka_sasl_password
+        settings = {
+            "security.protocol": self.kafka_security_protocol,
+            "sasl.mechanism": self.kafka_sasl_mechanism,
+            "sasl.username": self.kafka_sasl_username,
+            "sasl.password": password.get_secret_value() if password is not None else None,
+            "ssl.ca.location": self.kafka_ssl_ca_location,
+        }
+        if self.kafka_security_protocol == "plaintext":
+            settings.pop("security.protocol")
+        return {key: value for key, value in settings.items() if value is not None}

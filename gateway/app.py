@@ -80,11 +80,14 @@ def create_app(
 
 def build(settings: GatewaySettings, slot: str = "") -> Starlette:
     """The gateway with its Kafka producer, tables (in ``<dir><slot>``) and authenticator."""
+    bootstrap, security = settings.kafka_bootstrap_servers, settings.kafka_security()
     publisher = KafkaPublisher(
-        settings.kafka_bootstrap_servers, settings.schema_registry_url, settings.publish_timeout_s
+        bootstrap, settings.schema_registry_url, settings.publish_timeout_s, security
     )
-    views = ViewTable(settings.kafka_bootstrap_servers, Path(settings.view_table_dir + slot))
-    ledger = LedgerTable(settings.kafka_bootstrap_servers, Path(settings.ledger_table_dir + slot))
+    views = ViewTable(bootstrap, Path(settings.view_table_dir + slot), consumer_config=security)
+    ledger = LedgerTable(
+        bootstrap, Path(settings.ledger_table_dir + slot), consumer_config=security
+    )
     auth = Authenticator(
         settings.jwt_hs256_key.get_secret_value(),
         settings.jwt_jwks_url,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from confluent_kafka import KafkaError, Message, Producer
@@ -20,10 +21,17 @@ class KafkaPublisher:
     :param bootstrap_servers: the cluster.
     :param registry_url: Schema Registry, or None for the in-process mock registry.
     :param timeout_s: how long ``publish`` waits for the acknowledgement.
+    :param security: how to authenticate (``KafkaSettings.kafka_security()``).
     """
 
-    def __init__(self, bootstrap_servers: str, registry_url: str | None, timeout_s: float) -> None:
-        self._producer = Producer(producer_config(bootstrap_servers))
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        registry_url: str | None,
+        timeout_s: float,
+        security: Mapping[str, str] | None = None,
+    ) -> None:
+        self._producer = Producer(producer_config(bootstrap_servers, security))
         self._registry = schema_registry(registry_url)
         self._serializers = {t: EnvelopeSerializer(e, self._registry) for t, e in ENVELOPES.items()}
         self._timeout_s = timeout_s

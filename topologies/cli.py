@@ -67,11 +67,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _rebuild_view(args: argparse.Namespace, settings: KafkaSettings) -> int:
-    view = rebuild.rebuild_view(settings.kafka_bootstrap_servers, args.escrow_id)
+    view = rebuild.rebuild_view(settings, args.escrow_id)
     rebuild.print_view(view)
     if view is not None and args.publish:
-        registry = settings.schema_registry_url
-        rebuild.publish_view(settings.kafka_bootstrap_servers, registry, view)
+        rebuild.publish_view(settings, view)
     return 0 if view is not None else 1
 
 
@@ -94,7 +93,9 @@ def _run(args: argparse.Namespace, settings: KafkaSettings) -> int:
 
 
 def _admin(settings: KafkaSettings) -> AdminClient:
-    return AdminClient({"bootstrap.servers": settings.kafka_bootstrap_servers})
+    return AdminClient(
+        {"bootstrap.servers": settings.kafka_bootstrap_servers, **settings.kafka_security()}
+    )
 
 
 def _topics_apply(args: argparse.Namespace, settings: KafkaSettings) -> int:

@@ -13,6 +13,7 @@ from google.protobuf.message import Message
 from prometheus_client import start_http_server
 from quixstreams import Application
 from quixstreams.dataframe import StreamingDataFrame
+from quixstreams.kafka.configuration import ConnectionConfig
 from quixstreams.models import Topic
 from quixstreams.models.serializers import SerializationContext, Serializer
 from quixstreams.models.serializers.simple_types import BytesSerializer
@@ -31,7 +32,9 @@ def application(settings: TopologySettings, name: str) -> Application:
     """An exactly-once application in consumer group ``<prefix>.<name>``, state in
     ``<state_dir>/<name>``."""
     return Application(
-        broker_address=settings.kafka_bootstrap_servers,
+        broker_address=ConnectionConfig.from_librdkafka_dict(
+            {"bootstrap.servers": settings.kafka_bootstrap_servers, **settings.kafka_security()}
+        ),
         consumer_group=settings.consumer_group(name),
         processing_guarantee="exactly-once",
         commit_interval=settings.commit_interval_s,

@@ -11,7 +11,7 @@ from typing import Any
 from confluent_kafka import Consumer, Producer, TopicPartition
 from google.protobuf.json_format import MessageToJson
 
-from connectors.kafka_config import producer_config
+from connectors.kafka_config import KafkaSettings, producer_config
 from connectors.kafka_serdes import EnvelopeSerializer, schema_registry, value_context
 from connectors.topics import ESCROW_EVENTS, ESCROW_VIEWS, PAYMENTS_EVENTS
 from schemas.escrow.v1.views_pb2 import EscrowView
@@ -19,11 +19,11 @@ from topologies.projections.app import DECODERS
 from topologies.projections.project import project
 
 
-def rebuild_view(bootstrap: str, escrow_id: str) -> EscrowView | None:
+def rebuild_view(settings: KafkaSettings, escrow_id: str) -> EscrowView | None:
     records = [
         r
         for topic in (ESCROW_EVENTS, PAYMENTS_EVENTS)
-        for r in _read(bootstrap, topic)
+        for r in _read(settings, topic)
         if r.key() == escrow_id.encode()
     ]
     view: EscrowView | None = None
@@ -32,11 +32,14 @@ def rebuild_view(bootstrap: str, escrow_id: str) -> EscrowView | None:
     return view
 
 
-def publish_view(bootstrap: str, registry_url: str | None, view: EscrowView) -> None:
+def publish_view(settings: KafkaSettings, view: EscrowView) -> None:
     """Produces ``view`` to ``escrow.views.v1``, registering its schema with the Schema Registry
-    at ``registry_url`` (None: the in-process mock registry), like the projections topology."""
-    producer = Producer(producer_config(bootstrap))
-    serialize = EnvelopeSerializer(EscrowView, schema_registry(registry_url))
+    (``SCHEMA_REGISTRY_URL``; unset: the in-process mock registry), like the projections
+    topology."""
+    producer = Producer(
+        producer_config(settings.kafka_bootstrap_servers, settings.kafka_security())
+    )
+    serialize = EnvelopeSerializer(EscrowView, schema_registry(settings.schema_registry_url))
     value = serialize(view, value_context(ESCROW_VIEWS))
     producer.produce(ESCROW_VIEWS, key=view.escrow_id, value=value)
     producer.flush(30)
@@ -46,11 +49,12 @@ def print_view(view: EscrowView | None) -> None:
     print(MessageToJson(view, preserving_proto_field_name=True) if view else "no such escrow")
 
 
-def _read(bootstrap: str, topic: str) -> list[Any]:
+def _read(settings: KafkaSettings, topic: str) -> list[Any]:
     """Every committed record of ``topic`` up to its end as of now."""
     consumer = Consumer(
         {
-            "bootstrap.servers": bootstrap,
+            "bootstrap.servers": settings.kafka_bootstrap_servers,
+            **settings.kafka_security(),
             "group.id": f"rebuild-{uuid.uuid4().hex}",
             "enable.auto.commit": False,
             "auto.offset.reset": "earliest",

@@ -170,10 +170,11 @@ def wait_ready(tables: Sequence[KafkaTable], timeout_s: float = 120) -> None:
 def main() -> None:
     settings = ReconcilerSettings()
     bootstrap, tables_dir = settings.kafka_bootstrap_servers, settings.tables_dir()
-    views = ViewTable(bootstrap, tables_dir / "views")
-    ledger = LedgerTable(bootstrap, tables_dir / "ledger")
-    reported = DiscrepancyTable(bootstrap, tables_dir / "discrepancies")
-    output = KafkaOutput(bootstrap, schema_registry(settings.schema_registry_url))
+    security = settings.kafka_security()
+    views = ViewTable(bootstrap, tables_dir / "views", consumer_config=security)
+    ledger = LedgerTable(bootstrap, tables_dir / "ledger", consumer_config=security)
+    reported = DiscrepancyTable(bootstrap, tables_dir / "discrepancies", consumer_config=security)
+    output = KafkaOutput(bootstrap, schema_registry(settings.schema_registry_url), security)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -28,9 +28,12 @@ def reconcile(since: datetime | None, provider: str | None) -> str:
     rails = {r: p for r, p in settings.providers().items() if provider in (None, provider_of(r))}
     bootstrap = settings.kafka_bootstrap_servers
     with tempfile.TemporaryDirectory(prefix="reconcile-") as workdir:
-        ledger = LedgerTable(bootstrap, Path(workdir) / "ledger")
-        reported = DiscrepancyTable(bootstrap, Path(workdir) / "discrepancies")
-        output = KafkaOutput(bootstrap, schema_registry(settings.schema_registry_url))
+        security = settings.kafka_security()
+        ledger = LedgerTable(bootstrap, Path(workdir) / "ledger", consumer_config=security)
+        reported = DiscrepancyTable(
+            bootstrap, Path(workdir) / "discrepancies", consumer_config=security
+        )
+        output = KafkaOutput(bootstrap, schema_registry(settings.schema_registry_url), security)
         for table in (ledger, reported):
             table.start()
         try:

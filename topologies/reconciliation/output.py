@@ -4,7 +4,7 @@ provider payment, like the gateway's) and discrepancies on ``reconciliation.disc
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -49,10 +49,13 @@ class Reported(Protocol):
 class KafkaOutput:
     """:param bootstrap_servers: the cluster.
     :param registry: from ``connectors.kafka_serdes.schema_registry``.
+    :param security: how to authenticate (``KafkaSettings.kafka_security()``).
     """
 
-    def __init__(self, bootstrap_servers: str, registry: Any) -> None:
-        self._producer = Producer(producer_config(bootstrap_servers))
+    def __init__(
+        self, bootstrap_servers: str, registry: Any, security: Mapping[str, str] | None = None
+    ) -> None:
+        self._producer = Producer(producer_config(bootstrap_servers, security))
         self._webhooks = EnvelopeSerializer(WebhookEvent, registry)
         self._discrepancies = EnvelopeSerializer(ReconciliationDiscrepancy, registry)
 
