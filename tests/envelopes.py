@@ -1,4 +1,5 @@
-"""One sample of every variant of every topic envelope, for round-trip tests."""
+"""One sample of every variant of every topic envelope, for round-trip tests; envelopes framed as
+producers frame them, and poison that frames well."""
 
 from __future__ import annotations
 
@@ -7,7 +8,11 @@ from typing import Any, cast
 
 from google.protobuf.message import Message
 
-from connectors.kafka_serdes import ENVELOPES
+from connectors.kafka_serdes import ENVELOPES, EnvelopeSerializer, schema_registry, value_context
+from kernel import mapping
+from kernel.messages import ResolveDispute
+from kernel.model import DisputeResolution
+from tests.builders import command_meta
 
 
 def every_variant() -> Iterator[tuple[str, Message]]:
@@ -29,4 +34,18 @@ def _sample(envelope_type: type[Message]) -> Message:
         envelope.meta.correlation_id = "corr-1"
     else:
         envelope.escrow_id = "esc-1"
+    return cast(Message, envelope)
+
+
+def framed(message: Message, topic: str) -> bytes:
+    """``message`` in Confluent framing, as a producer of ``topic`` writes it."""
+    return EnvelopeSerializer(type(message), schema_registry(None))(message, value_context(topic))
+
+
+def resolve_dispute(escrow_id: str, resolution: int) -> Message:
+    """A ResolveDispute command envelope whose resolution is ``resolution`` (a number, known to
+    this version or not)."""
+    command = ResolveDispute(command_meta(escrow_id), DisputeResolution.FAVOR_SELLER, "n")
+    envelope: Any = mapping.COMMANDS.to_proto(command)
+    envelope.resolve_dispute.resolution = resolution
     return cast(Message, envelope)

@@ -63,11 +63,18 @@ class Decoder:
         self._key_of = key_of
 
     def decode(self, key: bytes | None, value: bytes | None) -> Any:
-        """:raises DeserializationError: bad bytes, unknown variant, or a key not matching."""
+        """:raises DeserializationError: bad bytes, unknown variant, a field the domain cannot
+        hold (an enum value this version does not know, a malformed timestamp), an empty id, or
+        a key not matching."""
         envelope = self._deserializer(value or b"", value_context(self._topic))
-        message = self._mapper.to_domain(envelope)
+        try:
+            message = self._mapper.to_domain(envelope)
+        except (ValueError, KeyError, TypeError, OverflowError) as exc:
+            raise DeserializationError(self._topic, f"{type(exc).__name__}: {exc}") from exc
         if self._key_of is not None:
             expected = self._key_of(message)
+            if not expected:
+                raise DeserializationError(self._topic, "the message names no key (empty id)")
             if key is None or key.decode("utf-8", "replace") != expected:
                 raise DeserializationError(
                     self._topic, f"key {key!r} is not the message's {expected!r}"

@@ -4,6 +4,7 @@ scaling. The decisions themselves are covered by the unit tests."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 
 import pytest
 from confluent_kafka.admin import AdminClient
@@ -32,6 +33,7 @@ from tests.builders import (
     payment_succeeded,
     random_escrow_id,
 )
+from tests.envelopes import framed, resolve_dispute
 from tests.escrow_harness import EscrowHarness
 from tests.integration.conftest import ProcessFactory
 from tests.kafka import Tail
@@ -105,22 +107,38 @@ def test_a_rejected_command_emits_the_reason_and_leaves_the_state(
     assert delivered.meta.version == 5
 
 
+@pytest.mark.parametrize(
+    ("poison", "reason"),
+    [
+        (lambda escrow_id: b"not protobuf", b"magic byte"),
+        (
+            lambda escrow_id: framed(resolve_dispute(escrow_id, 99), ESCROW_COMMANDS),
+            b"not a valid DisputeResolution",
+        ),
+    ],
+    ids=["random-bytes", "unknown-enum-value"],
+)
 def test_a_poison_message_goes_to_the_dlq_and_the_next_is_processed(
-    start_topology: ProcessFactory, escrow_harness: EscrowHarness, bootstrap_servers: str
+    start_topology: ProcessFactory,
+    escrow_harness: EscrowHarness,
+    bootstrap_servers: str,
+    poison: Callable[[str], bytes],
+    reason: bytes,
 ) -> None:
     start_topology("escrow")
     escrow_id = random_escrow_id()
     dlq = Tail(bootstrap_servers, dlq_topic(ESCROW_COMMANDS))
 
-    escrow_harness.producer.send_raw(ESCROW_COMMANDS, escrow_id, b"not protobuf")
+    poisoned = poison(escrow_id)
+    escrow_harness.producer.send_raw(ESCROW_COMMANDS, escrow_id, poisoned)
     escrow_harness.command(create_escrow(escrow_id))
     escrow_harness.wait_event(escrow_id, EscrowCreated)
     [letter] = dlq.wait_for(lambda rs: any(r.key() == escrow_id.encode() for r in rs))
     dlq.close()
 
     headers = dict(letter.headers() or [])
-    assert letter.value() == b"not protobuf"
-    assert b"magic byte" in headers[DLQ_ERROR]
+    assert letter.value() == poisoned
+    assert reason in headers[DLQ_ERROR]
     assert headers[DLQ_TOPIC] == ESCROW_COMMANDS.encode()
     assert int(headers[DLQ_PARTITION]) == letter.partition()
     assert int(headers[DLQ_OFFSET]) >= 0
