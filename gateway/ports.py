@@ -8,6 +8,7 @@ Production wires ``KafkaPublisher``, ``state_stores.view_table.ViewTable`` and
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol, cast
 
 from google.protobuf.message import Message
@@ -16,6 +17,7 @@ from starlette.requests import Request
 from schemas.escrow.v1.views_pb2 import EscrowView
 from schemas.ledger.v1.postings_pb2 import LedgerPosting
 from state_stores.ledger_table import Balance
+from state_stores.party_index import Page, Role
 
 if TYPE_CHECKING:
     from gateway.auth import Authenticator
@@ -56,6 +58,12 @@ class Views(Protocol):
     def escrow_of_contract(self, contract_id: str) -> str | None: ...
     def pending_reviews(self, limit: int) -> list[EscrowView]:
         """Escrows whose deposit waits for review, the longest waiting first."""
+        ...
+
+    def escrows_of(
+        self, user_id: str, roles: Iterable[Role], status: str | None, after: str, limit: int
+    ) -> Page:
+        """A page of the user's escrows, newest first (``ViewTable.escrows_of``)."""
         ...
 
 

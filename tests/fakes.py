@@ -9,12 +9,16 @@ implement the real ports (no ``mock.patch``), so mypy holds them to the same sig
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 from google.protobuf.message import Message
 
 from gateway.ports import Ledger, Publisher, PublishError, Views
 from schemas.escrow.v1.views_pb2 import EscrowView, ReviewStatus
 from schemas.ledger.v1.postings_pb2 import LedgerPosting
+from state_stores import party_index
 from state_stores.ledger_table import Balance
+from state_stores.party_index import Page, Role
 
 
 class FakePublisher(Publisher):
@@ -85,6 +89,17 @@ class FakeViews(Views):
         ]
         pending.sort(key=lambda v: (v.review.held_at.ToNanoseconds(), v.escrow_id))
         return [_copy(v) for v in pending[:limit]]
+
+    def escrows_of(
+        self, user_id: str, roles: Iterable[Role], status: str | None, after: str, limit: int
+    ) -> Page:
+        keys = sorted(key for view in self._views.values() for key in party_index.keys_of(view))
+
+        def positions(role: Role) -> Iterator[str]:
+            start = party_index.prefix(user_id, role, status)
+            return iter([key[len(start) :] for key in keys if key.startswith(start)])
+
+        return party_index.page([positions(role) for role in roles], after, limit)
 
 
 def _copy(view: EscrowView) -> EscrowView:
