@@ -31,7 +31,7 @@ from gateway.ports import Ledger, Publisher, Views
 from gateway.problems import Problem, http_exception_handler, problem_handler
 from gateway.publisher import KafkaPublisher
 from gateway.rate_limit import MutationLimits
-from gateway.routes import admin, commands, escrow, health, my_escrows, webhooks
+from gateway.routes import admin, admin_queues, commands, escrow, health, my_escrows, webhooks
 from gateway.routes.health import MULTIPROC_ENV
 from gateway.settings import GatewaySettings
 from state_stores.ledger_table import LedgerTable
@@ -62,6 +62,7 @@ def create_app(
             *escrow.routes,
             *my_escrows.routes,
             *admin.routes,
+            *admin_queues.routes,
             *commands.routes,
             *webhooks.routes,
             *health.routes,

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from schemas.escrow.v1.views_pb2 import EscrowView
 from schemas.ledger.v1.postings_pb2 import LedgerPosting
 from state_stores.ledger_table import Balance
-from state_stores.party_index import Page, Role
+from state_stores.view_indexes import Page, Queue, Role
 
 if TYPE_CHECKING:
     from gateway.auth import Authenticator
@@ -63,7 +63,13 @@ class Views(Protocol):
     def escrows_of(
         self, user_id: str, roles: Iterable[Role], status: str | None, after: str, limit: int
     ) -> Page:
-        """A page of the user's escrows, newest first (``ViewTable.escrows_of``)."""
+        """A page of the user's escrows, newest first (``view_indexes.Listing``)."""
+        ...
+
+    def queue(
+        self, queue: Queue, status: str, changed_before: int | None, after: str, limit: int
+    ) -> Page:
+        """A page of an admins' queue, the longest unchanged first (``view_indexes.Listing``)."""
         ...
 
 

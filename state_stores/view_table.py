@@ -2,14 +2,15 @@
 the reconciler's), with an index by contract id (a command's outcome is found through its escrow:
 command ids start with it), one of the deposits waiting for review, oldest first, one of the
 escrows waiting for the provider (unfunded; a payout submitted and unconfirmed), longest waiting
-first (seeds: "Reconciliation"), and each party's escrows, newest first (``party_index``). The
-indexes are kept as views arrive, so they are rebuilt from the topic with the table.
+first (seeds: "Reconciliation"), and each party's escrows and the admins' queues
+(``view_indexes``). The indexes are kept as views arrive, so they are rebuilt from the topic with
+the table.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -22,9 +23,9 @@ from connectors.kafka_serdes import EnvelopeDeserializer, value_context
 from connectors.topics import ESCROW_VIEWS
 from schemas.escrow.v1.types_pb2 import EscrowStatus
 from schemas.escrow.v1.views_pb2 import EscrowView, HistoryEntry, ReviewStatus
-from state_stores import party_index
+from state_stores import view_indexes
 from state_stores.kafka_table import KafkaTable
-from state_stores.party_index import Page, Role
+from state_stores.view_indexes import Listing
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ class Waiting(StrEnum):
     PAYOUT = "payout"
 
 
-class ViewTable(KafkaTable):
+class ViewTable(KafkaTable, Listing):
     """:param bootstrap_servers: the cluster.
     :param path: the RocksDB directory (one per gateway instance).
     :param topic: the view topic. Default - ``escrow.views.v1``.
@@ -77,21 +78,8 @@ class ViewTable(KafkaTable):
                 views.append(view)
         return views
 
-    def escrows_of(
-        self, user_id: str, roles: Iterable[Role], status: str | None, after: str, limit: int
-    ) -> Page:
-        """Up to ``limit`` of ``user_id``'s escrows as any of ``roles``, in ``status`` (None:
-        any), newest first, after the position ``after`` ("" for the first page); costs
-        O(limit), not a scan of the table."""
-
-        def positions(role: Role) -> Iterator[str]:
-            start = party_index.prefix(user_id, role, status)
-            for key in self._db.keys(from_key=start + after):
-                if not str(key).startswith(start):
-                    return
-                yield str(key)[len(start) :]
-
-        return party_index.page([positions(role) for role in roles], after, limit)
+    def _keys_from(self, key: str) -> Iterator[str]:
+        return (str(k) for k in self._db.keys(from_key=key))
 
     def waiting(self, what: Waiting, since: datetime, before: datetime) -> Iterator[EscrowView]:
         """The escrows waiting for ``what`` since a time in [``since``, ``before``), the longest
@@ -127,7 +115,7 @@ class ViewTable(KafkaTable):
             self._db[f"contract/{view.contract_id}"] = escrow_id
 
     def _unindex(self, escrow_id: str) -> None:
-        """Removes the escrow's stored view from the party, review and waiting indexes."""
+        """Removes the escrow's stored view from every index."""
         before = self.get(escrow_id)
         for index_key in _index_keys(before) if before is not None else ():
             self._db.delete(index_key)
@@ -146,8 +134,8 @@ def payout_submitted(view: EscrowView) -> HistoryEntry | None:
 
 
 def _index_keys(view: EscrowView) -> list[str]:
-    """The view's keys in the party indexes (``party_index``), and in the review and waiting
-    indexes: ``review/<held at>/<escrow_id>`` while a
+    """The view's keys in the party and queue indexes (``view_indexes``), and in the review and
+    waiting indexes: ``review/<held at>/<escrow_id>`` while a
     deposit waits for review, ``waiting/funding/<created at>/<escrow_id>`` while unfunded,
     ``waiting/payout/<submitted at>/<escrow_id>`` while a payout waits for the provider (times in
     µs since the epoch, zero-padded, so keys sort by waiting time)."""
@@ -162,7 +150,7 @@ def _index_keys(view: EscrowView) -> list[str]:
         submitted = payout_submitted(view)
         since = submitted.occurred_at if submitted is not None else view.updated_at
         keys.append(f"{_WAITING_PREFIX}{Waiting.PAYOUT}/{_micros(since):020d}/{view.escrow_id}")
-    return keys + party_index.keys_of(view)
+    return keys + view_indexes.keys_of(view)
 
 
 def _micros(at: Timestamp | datetime) -> int:

@@ -9,16 +9,16 @@ implement the real ports (no ``mock.patch``), so mypy holds them to the same sig
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from google.protobuf.message import Message
 
 from gateway.ports import Ledger, Publisher, PublishError, Views
 from schemas.escrow.v1.views_pb2 import EscrowView, ReviewStatus
 from schemas.ledger.v1.postings_pb2 import LedgerPosting
-from state_stores import party_index
+from state_stores import view_indexes
 from state_stores.ledger_table import Balance
-from state_stores.party_index import Page, Role
+from state_stores.view_indexes import Listing
 
 
 class FakePublisher(Publisher):
@@ -40,7 +40,7 @@ class FakePublisher(Publisher):
         self.closed = True
 
 
-class FakeViews(Views):
+class FakeViews(Listing, Views):
     """The view table as a dict of ``EscrowView`` by escrow id, caught up (``ready``) unless a
     test says otherwise. Like the real table it hands out copies, so a route cannot change what
     is stored."""
@@ -90,16 +90,9 @@ class FakeViews(Views):
         pending.sort(key=lambda v: (v.review.held_at.ToNanoseconds(), v.escrow_id))
         return [_copy(v) for v in pending[:limit]]
 
-    def escrows_of(
-        self, user_id: str, roles: Iterable[Role], status: str | None, after: str, limit: int
-    ) -> Page:
-        keys = sorted(key for view in self._views.values() for key in party_index.keys_of(view))
-
-        def positions(role: Role) -> Iterator[str]:
-            start = party_index.prefix(user_id, role, status)
-            return iter([key[len(start) :] for key in keys if key.startswith(start)])
-
-        return party_index.page([positions(role) for role in roles], after, limit)
+    def _keys_from(self, key: str) -> Iterator[str]:
+        keys = (k for view in self._views.values() for k in view_indexes.keys_of(view))
+        return iter(sorted(k for k in keys if k >= key))
 
 
 def _copy(view: EscrowView) -> EscrowView:

@@ -34,7 +34,7 @@ async def list_reviews(request: Request) -> Response:
       400: {description: a bad limit}
       403: {description: not an admin}
     """
-    _require_admin(request)
+    require_admin(request)
     limit = _limit(request)
     return JSONResponse({"reviews": [_review(v) for v in views(request).pending_reviews(limit)]})
 
@@ -82,7 +82,7 @@ async def ledger_balances(request: Request) -> Response:
     summary: The ledger's balances per account, rail and currency, in cents (admin only)
     responses: {200: {description: the balances}, 403: {description: not an admin}}
     """
-    _require_admin(request)
+    require_admin(request)
     balances = [asdict(b) for b in ledger(request).balances()]
     held = held_cents(ledger(request).balances())
     return JSONResponse({"balances": balances, "held_cents": held})
@@ -93,13 +93,13 @@ async def ledger_of_escrow(request: Request) -> Response:
     summary: An escrow's ledger postings, by transaction (admin only)
     responses: {200: {description: the postings}, 403: {description: not an admin}}
     """
-    _require_admin(request)
+    require_admin(request)
     lines = ledger(request).postings(request.path_params["escrow_id"])
     postings = [plain(MessageToDict(line, preserving_proto_field_name=True)) for line in lines]
     return JSONResponse({"escrow_id": request.path_params["escrow_id"], "postings": postings})
 
 
-def _require_admin(request: Request) -> None:
+def require_admin(request: Request) -> None:
     """:raises Problem: 401 without a valid token, 403 for anyone but an admin."""
     if not authenticator(request).principal(request).is_admin:
         raise Problem(403, "forbidden", "Only an admin may see this")

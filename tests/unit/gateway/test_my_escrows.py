@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from gateway.routes.my_escrows import STATUSES
+from gateway.listing import STATUSES
 from schemas.escrow.v1.types_pb2 import EscrowStatus
 from schemas.escrow.v1.views_pb2 import EscrowView
 from tests.fakes import FakeViews

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from connectors.topics import ESCROW_VIEWS
-from state_stores.party_index import Role
+from state_stores.view_indexes import Role
 from state_stores.view_table import ViewTable
 from tests.builders import random_id
 from tests.eventually import eventually
