@@ -18,16 +18,16 @@ from gateway.problems import Problem
 from gateway.responses import JSONResponse
 from schemas.escrow.v1.types_pb2 import EscrowStatus
 from schemas.escrow.v1.views_pb2 import EscrowView
-from state_stores.view_indexes import Page
+from state_stores.view_indexes import Page, status_name
 
 MAX_LIMIT = 100
-STATUSES = {name.removeprefix("ESCROW_STATUS_") for name in EscrowStatus.keys()} - {"UNSPECIFIED"}
+STATUSES = {status_name(status) for status in EscrowStatus.values()} - {"UNSPECIFIED"}
 _POSITION = re.compile(r"\d{20}/.+")
 
 
-def limit(query: QueryParams) -> int:
+def limit(query: QueryParams, default: int = 20) -> int:
     """:raises Problem: 400 unless 1-100."""
-    raw = query.get("limit", "20")
+    raw = query.get("limit", str(default))
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
         raise Problem(400, "invalid-limit", f"limit must be 1-{MAX_LIMIT}")
     return int(raw)

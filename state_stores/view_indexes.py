@@ -82,9 +82,9 @@ def queue_prefix(queue: Queue, status: str = "") -> str:
     return f"{QUEUE_PREFIX}{queue}/{status + '/' if status else ''}"
 
 
-def status_name(status: int) -> str:
+def status_name(status: EscrowStatus.ValueType) -> str:
     """``ESCROW_STATUS_DISPUTED`` -> ``DISPUTED``."""
-    return EscrowStatus.Name(status).removeprefix("ESCROW_STATUS_")  # type: ignore[arg-type]
+    return EscrowStatus.Name(status).removeprefix("ESCROW_STATUS_")
 
 
 def suffixes(keys: Iterable[str], start: str) -> Iterator[str]:

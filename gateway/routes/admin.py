@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from gateway import listing
 from gateway.ports import authenticator, ledger, views
 from gateway.problems import Problem
 from gateway.responses import JSONResponse
@@ -22,8 +23,6 @@ from kernel.messages import ApproveReview, RejectReview, RetryPayout
 from schemas.common.v1.types_pb2 import Rail
 from schemas.escrow.v1.views_pb2 import EscrowView
 from state_stores.ledger_table import held_cents
-
-MAX_PAGE = 100
 
 
 async def list_reviews(request: Request) -> Response:
@@ -35,15 +34,8 @@ async def list_reviews(request: Request) -> Response:
       403: {description: not an admin}
     """
     require_admin(request)
-    limit = _limit(request)
+    limit = listing.limit(request.query_params, default=50)
     return JSONResponse({"reviews": [_review(v) for v in views(request).pending_reviews(limit)]})
-
-
-def _limit(request: Request) -> int:
-    raw = request.query_params.get("limit", "50")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        raise Problem(400, "invalid-limit", f"limit must be 1-{MAX_PAGE}")
-    return int(raw)
 
 
 def _review(view: EscrowView) -> dict[str, Any]:

@@ -101,15 +101,8 @@ def platform(
         process.stop()
 
 
-@pytest.fixture
-def escrows(bootstrap_servers: str) -> Iterator[EscrowHarness]:
-    harness = EscrowHarness(bootstrap_servers)
-    yield harness
-    harness.close()
-
-
-def payment_of(escrows: EscrowHarness, escrow_id: str) -> str:
-    recorded = escrows.wait_event(escrow_id, EscrowPaymentIntentRecorded, timeout_s=120)
+def payment_of(harness: EscrowHarness, escrow_id: str) -> str:
+    recorded = harness.wait_event(escrow_id, EscrowPaymentIntentRecorded, timeout_s=120)
     return str(recorded.provider_payment_id)
 
 
@@ -123,20 +116,20 @@ class TestHourly:
         self,
         platform: list[TopologyProcess],
         providers: Providers,
-        escrows: EscrowHarness,
+        escrow_harness: EscrowHarness,
         bootstrap_servers: str,
     ) -> None:
         payments = Tail(bootstrap_servers, PAYMENTS_EVENTS)
         escrow_id = random_escrow_id()
-        escrows.command(create_escrow(escrow_id, amount=USDC_AMOUNT))
-        deposit_id = payment_of(escrows, escrow_id)
+        escrow_harness.command(create_escrow(escrow_id, amount=USDC_AMOUNT))
+        deposit_id = payment_of(escrow_harness, escrow_id)
         custodian = providers.custodian.url
         httpx.post(f"{custodian}/_fake/drop-webhooks", json={"deposit_id": deposit_id})
 
         httpx.post(
             f"{custodian}/_fake/deposits/{deposit_id}/confirm", json={"from_address": WALLET}
         ).raise_for_status()
-        funded = escrows.wait_event(escrow_id, EscrowFundsHeld, timeout_s=120)
+        funded = escrow_harness.wait_event(escrow_id, EscrowFundsHeld, timeout_s=120)
 
         [lost] = httpx.get(f"{custodian}/_fake/dropped-webhooks").json()
         assert (lost["type"], lost["data"]["deposit_id"]) == ("deposit.confirmed", deposit_id)
@@ -153,18 +146,18 @@ class TestHourly:
         self,
         platform: list[TopologyProcess],
         providers: Providers,
-        escrows: EscrowHarness,
+        escrow_harness: EscrowHarness,
         bootstrap_servers: str,
     ) -> None:
         payments = Tail(bootstrap_servers, PAYMENTS_EVENTS)
         escrow_id = random_escrow_id()
-        escrows.command(create_escrow(escrow_id))
-        intent_id = payment_of(escrows, escrow_id)
+        escrow_harness.command(create_escrow(escrow_id))
+        intent_id = payment_of(escrow_harness, escrow_id)
 
         # The buyer paid; Stripe's payment_intent.succeeded never reached us.
         paid = {"status": "succeeded", "amount_received": 500_000}
         httpx.post(f"{providers.stripe.url}/_fake/objects/{intent_id}", json=paid)
-        funded = escrows.wait_event(escrow_id, EscrowFundsHeld, timeout_s=120)
+        funded = escrow_harness.wait_event(escrow_id, EscrowFundsHeld, timeout_s=120)
 
         assert funded.provider_payment_id == intent_id
         payments.wait_for(lambda _: bool(recovered_payment(payments, escrow_id)))

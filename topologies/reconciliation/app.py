@@ -158,6 +158,19 @@ def run(reconciler: Reconciler, schedule: Schedule, stop: threading.Event) -> No
         stop.wait(max((min(due.values()) - datetime.now(UTC)).total_seconds(), 0))
 
 
+def daily_parts(
+    settings: ReconcilerSettings, directory: Path
+) -> tuple[LedgerTable, DiscrepancyTable, KafkaOutput]:
+    """What a daily pass reads and writes: copies of the ledger and of the reported discrepancies
+    in ``directory`` (not started), and the output."""
+    bootstrap, security = settings.kafka_bootstrap_servers, settings.kafka_security()
+    return (
+        LedgerTable(bootstrap, directory / "ledger", consumer_config=security),
+        DiscrepancyTable(bootstrap, directory / "discrepancies", consumer_config=security),
+        KafkaOutput(bootstrap, schema_registry(settings.schema_registry_url), security),
+    )
+
+
 def wait_ready(tables: Sequence[KafkaTable], timeout_s: float = 120) -> None:
     """:raises TimeoutError: a table did not read its topic to the end in time."""
     deadline = clock.monotonic() + timeout_s
@@ -169,12 +182,12 @@ def wait_ready(tables: Sequence[KafkaTable], timeout_s: float = 120) -> None:
 
 def main() -> None:
     settings = ReconcilerSettings()
-    bootstrap, tables_dir = settings.kafka_bootstrap_servers, settings.tables_dir()
-    security = settings.kafka_security()
-    views = ViewTable(bootstrap, tables_dir / "views", consumer_config=security)
-    ledger = LedgerTable(bootstrap, tables_dir / "ledger", consumer_config=security)
-    reported = DiscrepancyTable(bootstrap, tables_dir / "discrepancies", consumer_config=security)
-    output = KafkaOutput(bootstrap, schema_registry(settings.schema_registry_url), security)
+    views = ViewTable(
+        settings.kafka_bootstrap_servers,
+        settings.tables_dir() / "views",
+        consumer_config=settings.kafka_security(),
+    )
+    ledger, reported, output = daily_parts(settings, settings.tables_dir())
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -8,11 +8,13 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from connectors.kafka_serdes import schema_registry
-from state_stores.discrepancy_table import DiscrepancyTable
-from state_stores.ledger_table import LedgerTable
-from topologies.reconciliation.app import ReconcilerSettings, reconcile_daily, wait_ready
-from topologies.reconciliation.output import KafkaOutput, provider_of
+from topologies.reconciliation.app import (
+    ReconcilerSettings,
+    daily_parts,
+    reconcile_daily,
+    wait_ready,
+)
+from topologies.reconciliation.output import provider_of
 from topologies.reconciliation.summary import summary_table
 
 PROVIDER_NAMES = ("stripe", "custodian")
@@ -26,14 +28,8 @@ def reconcile(since: datetime | None, provider: str | None) -> str:
     """
     settings = ReconcilerSettings()
     rails = {r: p for r, p in settings.providers().items() if provider in (None, provider_of(r))}
-    bootstrap = settings.kafka_bootstrap_servers
     with tempfile.TemporaryDirectory(prefix="reconcile-") as workdir:
-        security = settings.kafka_security()
-        ledger = LedgerTable(bootstrap, Path(workdir) / "ledger", consumer_config=security)
-        reported = DiscrepancyTable(
-            bootstrap, Path(workdir) / "discrepancies", consumer_config=security
-        )
-        output = KafkaOutput(bootstrap, schema_registry(settings.schema_registry_url), security)
+        ledger, reported, output = daily_parts(settings, Path(workdir))
         for table in (ledger, reported):
             table.start()
         try:

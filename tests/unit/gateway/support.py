@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import httpx
+from starlette.testclient import TestClient
 
 from gateway.auth import issue_token
 from kernel.messages import (
@@ -136,3 +137,18 @@ def assert_problem(answer: httpx.Response, status: int, kind: str) -> dict[str, 
     assert problem["instance"] == answer.request.url.path
     assert isinstance(problem["title"], str) and problem["title"]
     return problem
+
+
+def pages(client: TestClient, path: str, headers: dict[str, str], **query: Any) -> list[list[str]]:
+    """The escrow ids of every page of the list at ``path``, following ``next_cursor`` to the
+    end."""
+    found, cursor = [], None
+    while True:
+        params = {**query, **({"cursor": cursor} if cursor else {})}
+        answer = client.get(path, params=params, headers=headers)
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        found.append([e["escrow_id"] for e in body["escrows"]])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return found

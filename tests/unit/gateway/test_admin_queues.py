@@ -9,7 +9,7 @@ from starlette.testclient import TestClient
 from kernel.permissions import Party
 from schemas.escrow.v1.views_pb2 import EscrowView, HistoryEntry
 from tests.fakes import FakeViews
-from tests.unit.gateway.support import as_party, assert_problem, escrow_view
+from tests.unit.gateway.support import as_party, assert_problem, escrow_view, pages
 
 T0 = 1_790_000_000  # seconds since the epoch: 2026-09-21T14:13:20Z
 
@@ -32,14 +32,7 @@ def queued(views: FakeViews) -> None:
 
 
 def walk(client: TestClient, path: str, **query: str) -> list[str]:
-    found, cursor = [], None
-    while True:
-        params = {**query, **({"cursor": cursor} if cursor else {})}
-        body = client.get(path, params=params, headers=as_party(Party.ADMIN)).json()
-        found += [e["escrow_id"] for e in body["escrows"]]
-        cursor = body["next_cursor"]
-        if cursor is None:
-            return found
+    return [e for page in pages(client, path, as_party(Party.ADMIN), **query) for e in page]
 
 
 def test_disputes_the_longest_unchanged_first_a_page_at_a_time(

@@ -12,6 +12,7 @@ from gateway.listing import STATUSES
 from schemas.escrow.v1.types_pb2 import EscrowStatus
 from schemas.escrow.v1.views_pb2 import EscrowView
 from tests.fakes import FakeViews
+from tests.unit.gateway import support
 from tests.unit.gateway.support import (
     BUYER,
     CLIENT_SECRET,
@@ -36,17 +37,7 @@ def view(
 
 
 def pages(client: TestClient, user: str, **query: Any) -> list[list[str]]:
-    """Every page's escrow ids, following next_cursor to the end."""
-    found, cursor = [], None
-    while True:
-        params = {**query, **({"cursor": cursor} if cursor else {})}
-        answer = client.get(PATH, params=params, headers=bearer(user))
-        assert answer.status_code == 200, answer.text
-        body = answer.json()
-        found.append([e["escrow_id"] for e in body["escrows"]])
-        cursor = body["next_cursor"]
-        if cursor is None:
-            return found
+    return support.pages(client, PATH, bearer(user), **query)
 
 
 @pytest.fixture
